@@ -1,0 +1,57 @@
+"""Constants written once: arches, default bootloader packages, media types, annotations."""
+
+from types import MappingProxyType, SimpleNamespace
+
+# Fedora arch names and the Go/OCI names used in tags and index platforms.
+GOARCH = MappingProxyType(
+    {
+        "x86_64": "amd64",
+        "aarch64": "arm64",
+        "ppc64le": "ppc64le",
+        "s390x": "s390x",
+    }
+)
+SUPPORTED_ARCHES = tuple(GOARCH)
+
+# The architecture-independent package arch; its packages are eligible for every tree.
+NOARCH = "noarch"
+
+# Which files are pulled out of which packages, per tree arch: {arch: {package: [path, ...]}}.
+# The flat file name (the OCI layer title) is the basename of the path.
+DEFAULT_BOOTLOADERS = MappingProxyType(
+    {
+        "x86_64": {
+            "shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"],
+            "grub2-efi-x64": ["/boot/efi/EFI/fedora/grubx64.efi"],
+            "syslinux-tftpboot": ["/tftpboot/pxelinux.0", "/tftpboot/ldlinux.c32"],
+        },
+        "aarch64": {
+            "shim-aa64": ["/boot/efi/EFI/fedora/shimaa64.efi"],
+            "grub2-efi-aa64": ["/boot/efi/EFI/fedora/grubaa64.efi"],
+        },
+        "ppc64le": {},
+        "s390x": {},
+    }
+)
+
+# Names of the files the plugin stores beside the images.
+TREEINFO_NAME = ".treeinfo"
+REPOMD_PATH = "repodata/repomd.xml"
+
+MEDIA_TYPE = SimpleNamespace(
+    MANIFEST_OCI="application/vnd.oci.image.manifest.v1+json",
+    INDEX_OCI="application/vnd.oci.image.index.v1+json",
+    EMPTY_CONFIG="application/vnd.oci.empty.v1+json",
+    NETBOOT_FILE="application/x-netboot-file",
+)
+NETBOOT_ARTIFACT_TYPE = "application/vnd.org.pulpproject.netboot.artifact.v1"
+
+ANNOTATION = SimpleNamespace(
+    TITLE="org.opencontainers.image.title",
+    SOURCE="org.opencontainers.image.source",
+    VERSION="org.opencontainers.image.version",
+    NETBOOT_VERSION="org.pulpproject.netboot.version",
+    SRC_PATH="org.pulpproject.netboot.src.path",
+    SRC_RPM="org.pulpproject.netboot.src.rpm",
+)
+NETBOOT_SPEC_VERSION = "1"

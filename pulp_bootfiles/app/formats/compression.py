@@ -1,0 +1,100 @@
+"""
+Open a possibly compressed file as a stream of its decompressed bytes.
+
+The format (zstd, gzip, xz, bzip2 or plain XML) is told by its magic bytes, not the file name,
+and decompression streams, so a file much larger than memory can be read.
+"""
+
+import bz2
+import gzip
+import io
+import lzma
+import re
+import zlib
+
+import zstandard
+
+_MAGIC = (
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+)
+
+
+class CompressionError(ValueError):
+    """Data that cannot be decompressed; the message names the file and what is wrong."""
+
+
+def open_decompressed(fileobj, source: str):
+    """
+    A binary stream of `fileobj` decompressed (zstd, gzip, xz, bzip2 or plain XML).
+
+    The format is told by its magic bytes, not the file name. Decompression is streaming, and
+    errors in it raise CompressionError naming `source`. Closing the stream leaves `fileobj` open.
+    """
+    head = b""
+    while len(head) < 6:
+        chunk = fileobj.read(6 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    raw = PrefixedStream(head, fileobj)
+    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), "XML")
+    if kind == "zstd":
+        stream = zstandard.ZstdDecompressor().stream_reader(
+            raw, closefd=False, read_across_frames=True
+        )
+    elif kind == "gzip":
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif kind == "xz":
+        stream = lzma.LZMAFile(raw)
+    elif kind == "bzip2":
+        stream = bz2.BZ2File(raw)
+    elif head and re.match(rb"(\xef\xbb\xbf)?\s*(<|$)", head):
+        stream = raw
+    else:
+        raise CompressionError(
+            f"{source}: neither zstd, gzip, xz, bzip2 nor XML (starts with {head!r})"
+        )
+    return io.BufferedReader(_Checked(stream, source, kind))
+
+
+class PrefixedStream(io.RawIOBase):
+    """The bytes already read from `fileobj` (to tell its format or check it), then the rest."""
+
+    def __init__(self, head, fileobj):
+        self._head, self._fileobj = head, fileobj
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._head[: len(buffer)] or self._fileobj.read(len(buffer))
+        self._head = self._head[len(data) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _Checked(io.RawIOBase):
+    """Reads `stream`, turning its decompression errors into CompressionError."""
+
+    def __init__(self, stream, source, kind):
+        self._stream, self._source, self._kind = stream, source, kind
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        try:
+            data = self._stream.read(len(buffer))
+        except (OSError, EOFError, lzma.LZMAError, zlib.error, zstandard.ZstdError) as exc:
+            raise CompressionError(
+                f"{self._source}: cannot read {self._kind} data: {exc}"
+            ) from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self):
+        self._stream.close()
+        super().close()
