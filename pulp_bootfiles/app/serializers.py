@@ -1,0 +1,224 @@
+"""REST serializers: remote, repository, sync request and the read-only content types."""
+
+import posixpath
+import re
+from gettext import gettext as _
+
+from pulpcore.plugin.models import Remote
+from pulpcore.plugin.serializers import (
+    DetailRelatedField,
+    NoArtifactContentSerializer,
+    RemoteSerializer,
+    RepositorySerializer,
+    RepositorySyncURLSerializer,
+    SingleContentArtifactField,
+)
+from rest_framework import serializers
+
+from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, SUPPORTED_ARCHES
+from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootfilesRepository, BootTree
+
+# RPM package names: what rpmbuild accepts in Name: (no whitespace, no path separators).
+_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
+
+
+class ArtifactHrefField(SingleContentArtifactField):
+    """The href of the one Artifact of a content unit; read-only, since sync makes content."""
+
+    queryset = None
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+
+class BootFileSerializer(NoArtifactContentSerializer):
+    """A file of a netboot set (read-only: BootFiles are made by sync)."""
+
+    name = serializers.CharField(
+        read_only=True, help_text=_("Flat file name, the OCI layer title (e.g. 'vmlinuz').")
+    )
+    relative_path = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Path in the tree (e.g. 'images/pxeboot/vmlinuz'), or inside the package for "
+            "files extracted from an RPM (e.g. 'boot/efi/EFI/fedora/shimx64.efi')."
+        ),
+    )
+    content_path = serializers.CharField(
+        read_only=True,
+        help_text=_("Path under a distribution's base path: '<release>/<arch>/<relative_path>'."),
+    )
+    release = serializers.CharField(read_only=True, help_text=_("Release of the tree ('40')."))
+    arch = serializers.CharField(read_only=True, help_text=_("Architecture of the tree."))
+    sha256 = serializers.CharField(read_only=True, help_text=_("SHA-256 of the file."))
+    source_package = serializers.CharField(
+        read_only=True,
+        help_text=_("NEVRA of the RPM the file was extracted from; empty for tree images."),
+    )
+    source_package_checksum = serializers.CharField(
+        read_only=True,
+        help_text=_("Checksum of that RPM as listed in the repodata ('sha256:<hex>')."),
+    )
+    artifact = ArtifactHrefField(
+        help_text=_("The file's Artifact; null while an on_demand file is not downloaded yet."),
+    )
+
+    class Meta:
+        model = BootFile
+        fields = NoArtifactContentSerializer.Meta.fields + (
+            "name",
+            "relative_path",
+            "content_path",
+            "release",
+            "arch",
+            "sha256",
+            "source_package",
+            "source_package_checksum",
+            "artifact",
+        )
+
+
+class BootTreeSerializer(NoArtifactContentSerializer):
+    """The netboot set of one (release, arch) tree (read-only: BootTrees are made by sync)."""
+
+    family = serializers.CharField(read_only=True, help_text=_("Product name ('Fedora')."))
+    short = serializers.CharField(read_only=True, help_text=_("Short product name."))
+    release = serializers.CharField(read_only=True, help_text=_("Release version ('40')."))
+    variant = serializers.CharField(read_only=True, help_text=_("Variant ('Everything')."))
+    arch = serializers.CharField(read_only=True, help_text=_("Architecture ('x86_64')."))
+    build_timestamp = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("Build timestamp from '.treeinfo'.")
+    )
+    digest = serializers.CharField(
+        read_only=True, help_text=_("SHA-256 identifying the tree: its .treeinfo and files.")
+    )
+    treeinfo = ArtifactHrefField(help_text=_("Artifact of the tree's original '.treeinfo'."))
+    files = DetailRelatedField(
+        many=True,
+        read_only=True,
+        view_name_pattern=r"contents(-.*/.*)-detail",
+        help_text=_("The BootFiles of this tree."),
+    )
+
+    class Meta:
+        model = BootTree
+        fields = NoArtifactContentSerializer.Meta.fields + (
+            "family",
+            "short",
+            "release",
+            "variant",
+            "arch",
+            "build_timestamp",
+            "digest",
+            "treeinfo",
+            "files",
+        )
+
+
+class BootfilesRemoteSerializer(RemoteSerializer):
+    """A Fedora-style tree to sync from."""
+
+    url = serializers.CharField(
+        help_text=_("URL of the tree root, the directory that holds '.treeinfo'."),
+    )
+    policy = serializers.ChoiceField(
+        help_text=_(
+            "'immediate' downloads every file at sync time; 'on_demand' and 'streamed' defer "
+            "the images until a client asks for them. Bootloaders are always extracted at sync."
+        ),
+        choices=Remote.POLICY_CHOICES,
+        default=Remote.IMMEDIATE,
+    )
+    bootloaders = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "Files to extract from RPM packages of the tree's repository, per tree arch: "
+            "{arch: {package name: [absolute path in the package, ...]}}. Null uses the "
+            "defaults: %(defaults)s"
+        )
+        % {"defaults": dict(DEFAULT_BOOTLOADERS)},
+    )
+
+    def validate_bootloaders(self, value):
+        """Check the shape, arches, package names and paths of the bootloader selection."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_("Must be an object keyed by arch."))
+        for arch, packages in value.items():
+            if arch not in SUPPORTED_ARCHES:
+                raise serializers.ValidationError(
+                    _("Unknown arch '{arch}'; expected one of {arches}.").format(
+                        arch=arch, arches=", ".join(SUPPORTED_ARCHES)
+                    )
+                )
+            if not isinstance(packages, dict):
+                raise serializers.ValidationError(
+                    _("'{arch}' must map package names to lists of paths.").format(arch=arch)
+                )
+            names = set()
+            for package, paths in packages.items():
+                if not _PACKAGE_NAME.match(package):
+                    raise serializers.ValidationError(
+                        _("'{package}' is not a valid RPM package name.").format(package=package)
+                    )
+                if not isinstance(paths, list) or not paths:
+                    raise serializers.ValidationError(
+                        _("'{package}' must list at least one path.").format(package=package)
+                    )
+                for path in paths:
+                    _validate_package_path(package, path)
+                    name = posixpath.basename(path)
+                    if name in names:
+                        raise serializers.ValidationError(
+                            _("Two files named '{name}' for {arch}: names must be unique.").format(
+                                name=name, arch=arch
+                            )
+                        )
+                    names.add(name)
+        return value
+
+    class Meta:
+        fields = RemoteSerializer.Meta.fields + ("bootloaders",)
+        model = BootfilesRemote
+
+
+def _validate_package_path(package, path):
+    """An extracted file's path: absolute, normalised, inside the package, not a directory."""
+    if (
+        not isinstance(path, str)
+        or not path.startswith("/")
+        or path.endswith("/")
+        or posixpath.normpath(path) != path
+        or "\x00" in path
+    ):
+        raise serializers.ValidationError(
+            _(
+                "'{path}' in '{package}' must be a normalised absolute file path, "
+                "like '/boot/efi/EFI/fedora/shimx64.efi'."
+            ).format(path=path, package=package)
+        )
+
+
+class BootfilesRepositorySerializer(RepositorySerializer):
+    """A repository of the netboot trees of one OS family."""
+
+    class Meta:
+        fields = RepositorySerializer.Meta.fields
+        model = BootfilesRepository
+
+
+class BootfilesRepositorySyncSerializer(RepositorySyncURLSerializer):
+    """Sync a tree into the repository."""
+
+    mirror = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "If true, the new version holds only the synced tree; if false (the default), "
+            "trees of other (release, arch) pairs are kept. Either way the synced tree's own "
+            "files replace the previous ones of that pair."
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The sync pipeline's pieces: downloads, bootloader extraction, and the first stage."""

@@ -1,0 +1,157 @@
+"""
+Bootloaders from the tree's RPM repository: find the newest package of each name in the
+streamed primary metadata, reuse what an earlier sync already extracted from that exact
+package, and otherwise download the RPM and pull only the wanted files out of its payload.
+"""
+
+import asyncio
+import posixpath
+from pathlib import Path
+
+from asgiref.sync import sync_to_async
+from pulpcore.plugin.exceptions import SyncError
+from pulpcore.plugin.models import Artifact, ProgressReport
+from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent
+from pulpcore.plugin.util import get_domain_pk
+
+from pulp_bootfiles.app.constants import NOARCH, REPOMD_PATH
+from pulp_bootfiles.app.formats import compression, repodata, rpm_payload
+from pulp_bootfiles.app.models import BootFile
+from pulp_bootfiles.app.sync.errors import parse_or_fail
+from pulp_bootfiles.app.sync.fetch import fetch, tree_url
+
+
+class BootloaderSource:
+    """The bootloader BootFiles of one tree, as DeclarativeContent ready for the pipeline."""
+
+    def __init__(self, remote, treeinfo, selection, tree_base_url):
+        self.remote = remote
+        self.treeinfo = treeinfo
+        self.selection = selection  # {package name: [absolute path in the package, ...]}
+        self.repo_url = tree_url(tree_base_url, treeinfo.repository.rstrip("/") + "/")
+
+    async def declarative_contents(self):
+        if not self.selection:
+            return []
+        packages = await self._newest_packages()
+        dcs = []
+        async with ProgressReport(
+            message="Extracting bootloaders",
+            code="sync.extracting.bootloaders",
+            total=len(packages),
+        ) as progress:
+            for entry in packages:
+                dcs.extend(await self._files_of(entry))
+                await progress.aincrement()
+        return dcs
+
+    async def _newest_packages(self):
+        repomd = await fetch(self.remote, tree_url(self.repo_url, REPOMD_PATH), REPOMD_PATH)
+        records = parse_or_fail(repodata.parse_repomd, Path(repomd.path).read_bytes(), REPOMD_PATH)
+        primary = records["primary"]
+        async with ProgressReport(
+            message="Scanning repodata", code="sync.scanning.repodata", total=1
+        ) as progress:
+            download = await fetch(
+                self.remote,
+                tree_url(self.repo_url, primary.location),
+                primary.location,
+                expected_digests={primary.checksum_type: primary.checksum},
+                expected_size=primary.size,
+            )
+            found = await asyncio.to_thread(self._scan_primary, download.path, primary.location)
+            await progress.aincrement()
+        missing = sorted(set(self.selection) - set(found))
+        if missing:
+            raise SyncError(
+                f"{primary.location}: no package {', '.join(missing)} for "
+                f"{self.treeinfo.arch} or {NOARCH} in the tree's repository"
+            )
+        return [found[name] for name in sorted(found)]
+
+    def _scan_primary(self, path, source):
+        with open(path, "rb") as compressed:
+            stream = parse_or_fail(compression.open_decompressed, compressed, source)
+            return parse_or_fail(
+                repodata.newest_packages,
+                stream,
+                set(self.selection),
+                {self.treeinfo.arch, NOARCH},
+                source,
+            )
+
+    async def _files_of(self, entry):
+        """DeclarativeContent for the wanted files of one package."""
+        paths = self.selection[entry.name]
+        checksum = f"{entry.checksum_type}:{entry.checksum}"
+        reused = await sync_to_async(self._already_extracted)(checksum, paths)
+        if reused is not None:
+            return [DeclarativeContent(content=bootfile) for bootfile in reused]
+        url = tree_url(self.repo_url, entry.location)
+        download = await fetch(
+            self.remote,
+            url,
+            f"package {entry.nevra} ({entry.location})",
+            expected_digests={entry.checksum_type: entry.checksum},
+            expected_size=entry.size,
+        )
+        extracted = await asyncio.to_thread(_extract, download.path, entry, paths)
+        Path(download.path).unlink()
+        dcs = []
+        for path in paths:
+            found, artifact = extracted[path]
+            bootfile = BootFile(
+                name=posixpath.basename(path),
+                relative_path=path.lstrip("/"),
+                release=self.treeinfo.release,
+                arch=self.treeinfo.arch,
+                sha256=found.sha256,
+                source_package=entry.nevra,
+                source_package_checksum=checksum,
+            )
+            da = DeclarativeArtifact(
+                artifact=artifact, url=url, relative_path=bootfile.content_path
+            )
+            dcs.append(DeclarativeContent(content=bootfile, d_artifacts=[da]))
+        return dcs
+
+    def _already_extracted(self, checksum, paths):
+        """The BootFiles an earlier sync extracted from this exact package, if all are stored."""
+        relative_paths = [path.lstrip("/") for path in paths]
+        bootfiles = list(
+            BootFile.objects.filter(
+                _pulp_domain=get_domain_pk(),
+                release=self.treeinfo.release,
+                arch=self.treeinfo.arch,
+                relative_path__in=relative_paths,
+                source_package_checksum=checksum,
+                contentartifact__artifact__isnull=False,
+            )
+        )
+        if sorted(b.relative_path for b in bootfiles) != sorted(relative_paths):
+            return None
+        return bootfiles
+
+
+def _extract(rpm_path, entry, paths):
+    """Pull `paths` out of the RPM at `rpm_path`; returns {path: (ExtractedFile, Artifact)}."""
+    source = posixpath.basename(entry.location)
+    workdir = Path(rpm_path).parent
+    wanted = {path: workdir / f"{Path(rpm_path).name}.{index}" for index, path in enumerate(paths)}
+    with open(rpm_path, "rb") as stream:
+        header = parse_or_fail(rpm_payload.read_header, stream, source)
+        _check_header_matches(header, entry, source)
+        extracted = parse_or_fail(rpm_payload.extract_files, stream, header, wanted, source)
+    return {
+        path: (extracted[path], Artifact.init_and_validate(str(wanted[path]))) for path in paths
+    }
+
+
+def _check_header_matches(header, entry, source):
+    """The RPM must be the package the repodata described, not something else at that URL."""
+    in_header = (header.name, header.epoch, header.version, header.release, header.arch)
+    in_repodata = (entry.name, entry.epoch, entry.version, entry.release, entry.arch)
+    if in_header != in_repodata:
+        raise SyncError(
+            f"{source}: the RPM header describes {in_header}, the repodata {in_repodata}"
+        )

@@ -1,0 +1,119 @@
+"""The first stage of a tree sync: `.treeinfo`, its images, the bootloaders, then the tree."""
+
+import hashlib
+import json
+from pathlib import Path
+
+from asgiref.sync import sync_to_async
+from pulpcore.plugin.exceptions import SyncError
+from pulpcore.plugin.models import Artifact, ProgressReport, Remote
+from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
+
+from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, TREEINFO_NAME
+from pulp_bootfiles.app.formats.treeinfo import parse_treeinfo
+from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.sync.bootloaders import BootloaderSource
+from pulp_bootfiles.app.sync.errors import parse_or_fail
+from pulp_bootfiles.app.sync.fetch import fetch, tree_url
+
+
+class BootTreeFirstStage(Stage):
+    """Emit the BootFiles of the remote's tree, wait until they are saved, then its BootTree."""
+
+    def __init__(self, remote):
+        super().__init__()
+        self.remote = remote
+        self.deferred = remote.policy != Remote.IMMEDIATE
+
+    async def run(self):
+        treeinfo_url = tree_url(self.remote.url, TREEINFO_NAME)
+        async with ProgressReport(
+            message="Downloading .treeinfo", code="sync.downloading.treeinfo", total=1
+        ) as progress:
+            download = await fetch(self.remote, treeinfo_url, TREEINFO_NAME)
+            treeinfo = parse_or_fail(
+                parse_treeinfo, Path(download.path).read_bytes(), TREEINFO_NAME
+            )
+            await progress.aincrement()
+
+        # Images go first so that their downloads run while bootloaders are extracted.
+        file_dcs = [self._image(treeinfo, image) for image in treeinfo.images]
+        for dc in file_dcs:
+            await self.put(dc)
+        bootloader_dcs = await BootloaderSource(
+            self.remote, treeinfo, self._selection(treeinfo.arch), self.remote.url
+        ).declarative_contents()
+        _check_unique_names(file_dcs + bootloader_dcs)
+        for dc in bootloader_dcs:
+            await self.put(dc)
+        files = [await dc.resolution() for dc in file_dcs + bootloader_dcs]
+
+        tree_dc = self._tree(treeinfo, download, treeinfo_url, files)
+        await self.put(tree_dc)
+        tree = await tree_dc.resolution()
+        await sync_to_async(tree.files.set)(files)
+
+    def _selection(self, arch):
+        """The packages and paths to extract for `arch`: the remote's choice or the defaults."""
+        bootloaders = self.remote.bootloaders
+        if bootloaders is None:
+            bootloaders = DEFAULT_BOOTLOADERS
+        return dict(bootloaders.get(arch, {}))
+
+    def _image(self, treeinfo, image):
+        bootfile = BootFile(
+            name=image.name,
+            relative_path=image.path,
+            release=treeinfo.release,
+            arch=treeinfo.arch,
+            sha256=image.sha256,
+        )
+        artifact = DeclarativeArtifact(
+            artifact=Artifact(sha256=image.sha256),
+            url=tree_url(self.remote.url, image.path),
+            relative_path=bootfile.content_path,
+            remote=self.remote,
+            deferred_download=self.deferred,
+        )
+        return DeclarativeContent(content=bootfile, d_artifacts=[artifact])
+
+    def _tree(self, treeinfo, download, url, files):
+        artifact = Artifact.init_and_validate(download.path)
+        tree = BootTree(
+            family=treeinfo.family,
+            short=treeinfo.short,
+            release=treeinfo.release,
+            variant=treeinfo.variant,
+            arch=treeinfo.arch,
+            build_timestamp=treeinfo.build_timestamp,
+            digest=tree_digest(artifact.sha256, files),
+        )
+        d_artifact = DeclarativeArtifact(
+            artifact=artifact,
+            url=url,
+            relative_path=f"{treeinfo.release}/{treeinfo.arch}/{TREEINFO_NAME}",
+            remote=self.remote,
+        )
+        return DeclarativeContent(content=tree, d_artifacts=[d_artifact])
+
+
+def tree_digest(treeinfo_sha256, files):
+    """SHA-256 over a canonical listing of the tree: same .treeinfo and files, same digest."""
+    listing = {
+        "treeinfo": treeinfo_sha256,
+        "files": sorted([f.relative_path, f.sha256, f.source_package_checksum] for f in files),
+    }
+    return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+
+
+def _check_unique_names(dcs):
+    """Flat names become OCI layer titles, so an image and a bootloader may not share one."""
+    seen = {}
+    for dc in dcs:
+        name, path = dc.content.name, dc.content.relative_path
+        if name in seen and seen[name] != path:
+            raise SyncError(
+                f"two files would be named '{name}': '{seen[name]}' and '{path}'; "
+                "choose other bootloader paths on the remote"
+            )
+        seen[name] = path

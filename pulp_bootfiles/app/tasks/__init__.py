@@ -1,0 +1,5 @@
+"""Tasks of pulp_bootfiles, dispatched from the viewsets."""
+
+from pulp_bootfiles.app.tasks.synchronizing import synchronize
+
+__all__ = ["synchronize"]

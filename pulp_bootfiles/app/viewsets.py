@@ -1,0 +1,149 @@
+"""REST endpoints: remotes, repositories (with sync), versions and read-only content."""
+
+from drf_spectacular.utils import extend_schema
+from pulpcore.plugin.serializers import AsyncOperationResponseSerializer
+from pulpcore.plugin.tasking import dispatch
+from pulpcore.plugin.viewsets import (
+    ContentFilter,
+    OperationPostponedResponse,
+    ReadOnlyContentViewSet,
+    RemoteViewSet,
+    RepositoryVersionViewSet,
+    RepositoryViewSet,
+    RolesMixin,
+)
+from rest_framework.decorators import action
+
+from pulp_bootfiles.app import tasks
+from pulp_bootfiles.app.access_policy import (
+    CONTENT_POLICY,
+    locked_roles,
+    owned_object_policy,
+    repository_version_policy,
+)
+from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootfilesRepository, BootTree
+from pulp_bootfiles.app.serializers import (
+    BootFileSerializer,
+    BootfilesRemoteSerializer,
+    BootfilesRepositorySerializer,
+    BootfilesRepositorySyncSerializer,
+    BootTreeSerializer,
+)
+
+_TREE_FILTERS = {"release": ["exact", "in"], "arch": ["exact", "in"]}
+
+
+class BootFileFilter(ContentFilter):
+    class Meta:
+        model = BootFile
+        fields = {
+            **_TREE_FILTERS,
+            "name": ["exact", "in"],
+            "relative_path": ["exact", "in"],
+            "sha256": ["exact"],
+            "source_package": ["exact"],
+        }
+
+
+class BootTreeFilter(ContentFilter):
+    class Meta:
+        model = BootTree
+        fields = {**_TREE_FILTERS, "family": ["exact"], "variant": ["exact"], "digest": ["exact"]}
+
+
+class BootFileViewSet(ReadOnlyContentViewSet):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    A file of a netboot set (kernel, initrd, installer image, bootloader), made by sync.
+    """
+
+    endpoint_name = "files"
+    queryset = BootFile.objects.prefetch_related("_artifacts")
+    serializer_class = BootFileSerializer
+    filterset_class = BootFileFilter
+    DEFAULT_ACCESS_POLICY = CONTENT_POLICY
+
+
+class BootTreeViewSet(ReadOnlyContentViewSet):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    The netboot set of one (release, arch) tree: its .treeinfo and its files, made by sync.
+    """
+
+    endpoint_name = "trees"
+    queryset = BootTree.objects.prefetch_related("_artifacts", "files")
+    serializer_class = BootTreeSerializer
+    filterset_class = BootTreeFilter
+    DEFAULT_ACCESS_POLICY = CONTENT_POLICY
+
+
+class BootfilesRemoteViewSet(RemoteViewSet, RolesMixin):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    A Fedora-style tree to sync from: `url` is the directory that holds `.treeinfo`.
+    """
+
+    endpoint_name = "bootfiles"
+    queryset = BootfilesRemote.objects.all()
+    serializer_class = BootfilesRemoteSerializer
+    queryset_filtering_required_permission = "bootfiles.view_bootfilesremote"
+    DEFAULT_ACCESS_POLICY = owned_object_policy("bootfilesremote")
+    LOCKED_ROLES = locked_roles("bootfilesremote")
+
+
+_VIEW_REMOTE = "has_remote_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesremote"
+
+
+class BootfilesRepositoryViewSet(RepositoryViewSet, RolesMixin):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    A repository of netboot trees of one OS family, one tree per (release, arch).
+    """
+
+    endpoint_name = "bootfiles"
+    queryset = BootfilesRepository.objects.exclude(user_hidden=True)
+    serializer_class = BootfilesRepositorySerializer
+    queryset_filtering_required_permission = "bootfiles.view_bootfilesrepository"
+    DEFAULT_ACCESS_POLICY = owned_object_policy(
+        "bootfilesrepository",
+        extra_actions=[("sync", "sync")],
+        create_conditions=[_VIEW_REMOTE],
+        change_conditions=[_VIEW_REMOTE],
+    )
+    LOCKED_ROLES = locked_roles("bootfilesrepository", ["sync", "modify", "repair"])
+
+    @extend_schema(
+        description="Trigger an asynchronous task to sync a netboot tree.",
+        summary="Sync from a remote",
+        responses={202: AsyncOperationResponseSerializer},
+    )
+    @action(detail=True, methods=["post"], serializer_class=BootfilesRepositorySyncSerializer)
+    def sync(self, request, pk):
+        """Dispatch a sync of the remote's tree into this repository."""
+        repository = self.get_object()
+        serializer = BootfilesRepositorySyncSerializer(
+            data=request.data, context={"request": request, "repository_pk": pk}
+        )
+        serializer.is_valid(raise_exception=True)
+        remote = serializer.validated_data.get("remote", repository.remote)
+        task = dispatch(
+            tasks.synchronize,
+            shared_resources=[remote],
+            exclusive_resources=[repository],
+            kwargs={
+                "remote_pk": str(remote.pk),
+                "repository_pk": str(repository.pk),
+                "mirror": serializer.validated_data["mirror"],
+            },
+        )
+        return OperationPostponedResponse(task, request)
+
+
+class BootfilesRepositoryVersionViewSet(RepositoryVersionViewSet):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    A version of a bootfiles repository.
+    """
+
+    parent_viewset = BootfilesRepositoryViewSet
+    DEFAULT_ACCESS_POLICY = repository_version_policy("bootfilesrepository")
