@@ -50,6 +50,7 @@ ANNOTATION = SimpleNamespace(
     TITLE="org.opencontainers.image.title",
     SOURCE="org.opencontainers.image.source",
     VERSION="org.opencontainers.image.version",
+    CREATED="org.opencontainers.image.created",
     NETBOOT_VERSION="org.pulpproject.netboot.version",
     SRC_PATH="org.pulpproject.netboot.src.path",
     SRC_RPM="org.pulpproject.netboot.src.rpm",
