@@ -1,11 +1,12 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
 from django.db import models
+from pulp_container.app.models import Blob, ContainerDistribution, Manifest, Tag
 from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Repository
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
-from pulp_bootfiles.app.version_rules import drop_files_outside_their_tree
+from pulp_bootfiles.app.version_rules import drop_files_outside_their_tree, match_oci_side
 
 
 class BootFile(Content):
@@ -116,11 +117,25 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
 
 
 class BootfilesRepository(Repository, AutoAddObjPermsMixin):
-    """A repository of the netboot trees of one OS family, one BootTree per (release, arch)."""
+    """
+    A repository of the netboot trees of one OS family, one BootTree per (release, arch).
+
+    Each version also holds its OCI side, derived from its trees when the version is made:
+    pulp_container Blobs (reusing the BootFiles' Artifacts), per-arch Manifests, per-release
+    indexes and their Tags, which pulp_container's registry serves as they are.
+
+    Fields:
+        pending_blobs, pending_manifests: Always empty. pulp_container's registry looks up
+            content being pushed there when a digest is not in the served version; having
+            them lets it answer "unknown" (404) for our repositories as for its own.
+    """
 
     TYPE = "bootfiles"
-    CONTENT_TYPES = [BootFile, BootTree]
+    CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag]
     REMOTE_TYPES = [BootfilesRemote]
+
+    pending_blobs = models.ManyToManyField(Blob)
+    pending_manifests = models.ManyToManyField(Manifest)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
@@ -132,7 +147,29 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
         ]
 
     def finalize_new_version(self, new_version):
-        """Keep one tree per (release, arch) with exactly its files, and no clashing paths."""
+        """One tree per (release, arch) with exactly its files, its OCI side, no clashes."""
         remove_duplicates(new_version)
         drop_files_outside_their_tree(new_version)
+        match_oci_side(new_version)
         validate_repo_version(new_version)
+
+
+class BootfilesDistribution(ContainerDistribution):
+    """
+    Serves a bootfiles repository (version) under one base path, two ways.
+
+    It is a ContainerDistribution, so pulp_container's registry resolves its base path and
+    serves the OCI side of the version (`<registry>/<base_path>:40-amd64`), while pulpcore's
+    content app serves the same version's files as plain HTTP
+    (`/pulp/content/<base_path>/40/x86_64/images/pxeboot/vmlinuz`). One name, one object, so
+    Pulp's unique, non-overlapping base path rule holds by itself.
+    """
+
+    TYPE = "bootfiles"
+    SERVE_FROM_PUBLICATION = False
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        permissions = [
+            ("manage_roles_bootfilesdistribution", "Can manage roles on bootfiles distributions"),
+        ]

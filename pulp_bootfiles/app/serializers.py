@@ -1,22 +1,32 @@
-"""REST serializers: remote, repository, sync request and the read-only content types."""
+"""REST serializers: remote, repository, sync request, distribution and read-only content."""
 
 import posixpath
 import re
 from gettext import gettext as _
 
+from pulp_container.app.models import Tag
+from pulp_container.app.serializers import RegistryPathField, validate_registry_path
 from pulpcore.plugin.models import Remote
 from pulpcore.plugin.serializers import (
     DetailRelatedField,
+    DistributionSerializer,
     NoArtifactContentSerializer,
     RemoteSerializer,
     RepositorySerializer,
     RepositorySyncURLSerializer,
+    RepositoryVersionRelatedField,
     SingleContentArtifactField,
 )
 from rest_framework import serializers
 
 from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, SUPPORTED_ARCHES
-from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootfilesRepository, BootTree
+from pulp_bootfiles.app.models import (
+    BootFile,
+    BootfilesDistribution,
+    BootfilesRemote,
+    BootfilesRepository,
+    BootTree,
+)
 
 # RPM package names: what rpmbuild accepts in Name: (no whitespace, no path separators).
 _PACKAGE_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
@@ -129,7 +139,10 @@ class BootfilesRemoteSerializer(RemoteSerializer):
         choices=Remote.POLICY_CHOICES,
         default=Remote.IMMEDIATE,
     )
-    bootloaders = serializers.JSONField(
+    bootloaders = serializers.DictField(
+        child=serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField(), allow_empty=False)
+        ),
         required=False,
         allow_null=True,
         default=None,
@@ -142,11 +155,9 @@ class BootfilesRemoteSerializer(RemoteSerializer):
     )
 
     def validate_bootloaders(self, value):
-        """Check the shape, arches, package names and paths of the bootloader selection."""
+        """Arches, package names and paths (the field itself checks the nesting)."""
         if value is None:
             return None
-        if not isinstance(value, dict):
-            raise serializers.ValidationError(_("Must be an object keyed by arch."))
         for arch, packages in value.items():
             if arch not in SUPPORTED_ARCHES:
                 raise serializers.ValidationError(
@@ -154,19 +165,11 @@ class BootfilesRemoteSerializer(RemoteSerializer):
                         arch=arch, arches=", ".join(SUPPORTED_ARCHES)
                     )
                 )
-            if not isinstance(packages, dict):
-                raise serializers.ValidationError(
-                    _("'{arch}' must map package names to lists of paths.").format(arch=arch)
-                )
             names = set()
             for package, paths in packages.items():
                 if not _PACKAGE_NAME.match(package):
                     raise serializers.ValidationError(
                         _("'{package}' is not a valid RPM package name.").format(package=package)
-                    )
-                if not isinstance(paths, list) or not paths:
-                    raise serializers.ValidationError(
-                        _("'{package}' must list at least one path.").format(package=package)
                     )
                 for path in paths:
                     _validate_package_path(package, path)
@@ -188,8 +191,7 @@ class BootfilesRemoteSerializer(RemoteSerializer):
 def _validate_package_path(package, path):
     """An extracted file's path: absolute, normalised, inside the package, not a directory."""
     if (
-        not isinstance(path, str)
-        or not path.startswith("/")
+        not path.startswith("/")
         or path.endswith("/")
         or posixpath.normpath(path) != path
         or "\x00" in path
@@ -222,3 +224,59 @@ class BootfilesRepositorySyncSerializer(RepositorySyncURLSerializer):
             "files replace the previous ones of that pair."
         ),
     )
+
+
+class BootfilesDistributionSerializer(DistributionSerializer):
+    """Serves a bootfiles repository (version) as plain files and as netboot OCI artifacts."""
+
+    repository = DetailRelatedField(
+        required=False,
+        allow_null=True,
+        view_name_pattern=r"repositories(-.*/.*)?-detail",
+        queryset=BootfilesRepository.objects.all(),
+        help_text=_("A bootfiles repository whose latest version is always served."),
+    )
+    repository_version = RepositoryVersionRelatedField(
+        required=False,
+        allow_null=True,
+        help_text=_("A fixed bootfiles repository version to serve."),
+    )
+    private = serializers.BooleanField(
+        default=False,
+        help_text=_("Restrict registry pulls to users with pull permission on it."),
+    )
+    registry_path = RegistryPathField(
+        source="base_path",
+        read_only=True,
+        help_text=_("The registry name of the OCI side: '<registry host>/<base_path>'."),
+    )
+    oci_references = serializers.SerializerMethodField(
+        help_text=_("One pullable reference per tag, e.g. '<registry_path>:40-amd64'.")
+    )
+
+    def get_oci_references(self, distribution) -> list[str]:
+        version = distribution.get_repository_version()
+        if version is None:
+            return []
+        registry_path = self.fields["registry_path"].to_representation(distribution.base_path)
+        tags = Tag.objects.filter(pk__in=version.content).values_list("name", flat=True)
+        return [f"{registry_path}:{tag}" for tag in sorted(tags)]
+
+    def validate_base_path(self, value):
+        """The base path is also the registry name, so it must be a valid one."""
+        return validate_registry_path(super().validate_base_path(value))
+
+    def validate_repository_version(self, version):
+        if version is not None and not isinstance(version.repository.cast(), BootfilesRepository):
+            raise serializers.ValidationError(_("Must be a version of a bootfiles repository."))
+        return version
+
+    class Meta:
+        model = BootfilesDistribution
+        fields = DistributionSerializer.Meta.fields + (
+            "repository",
+            "repository_version",
+            "private",
+            "registry_path",
+            "oci_references",
+        )

@@ -1,5 +1,7 @@
 """Rules every bootfiles repository version keeps, applied when a new version is finalized."""
 
+from pulpcore.plugin.models import Content
+
 
 def drop_files_outside_their_tree(new_version):
     """
@@ -17,3 +19,31 @@ def drop_files_outside_their_tree(new_version):
     strays = BootFile.objects.filter(pk__in=new_version.content).exclude(pk__in=listed)
     if strays.exists():
         new_version.remove_content(strays)
+
+
+def match_oci_side(new_version):
+    """
+    Make the version's OCI content exactly what its trees give.
+
+    Tags, manifests and blobs are a function of the trees (same files, same digests), so a
+    re-sync that changes nothing changes nothing here either, and a changed kernel moves the
+    tag to a new manifest. Manifests of earlier trees leave this version (older versions,
+    which a distribution may still serve, keep theirs).
+    """
+    # Imported here: models.py calls this module from Repository.finalize_new_version.
+    from pulp_container.app.models import Blob, Manifest, Tag
+
+    from pulp_bootfiles.app.models import BootTree
+    from pulp_bootfiles.app.oci_content import oci_content_for
+
+    trees = BootTree.objects.filter(pk__in=new_version.content).prefetch_related("files")
+    wanted = {unit.pk for unit in oci_content_for(trees)}
+    present = set(
+        new_version.content.filter(
+            pulp_type__in=[Blob.get_pulp_type(), Manifest.get_pulp_type(), Tag.get_pulp_type()]
+        ).values_list("pk", flat=True)
+    )
+    if present - wanted:
+        new_version.remove_content(new_version.content.filter(pk__in=present - wanted))
+    if wanted - present:
+        new_version.add_content(Content.objects.filter(pk__in=wanted - present))

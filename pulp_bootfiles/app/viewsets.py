@@ -5,6 +5,7 @@ from pulpcore.plugin.serializers import AsyncOperationResponseSerializer
 from pulpcore.plugin.tasking import dispatch
 from pulpcore.plugin.viewsets import (
     ContentFilter,
+    DistributionViewSet,
     OperationPostponedResponse,
     ReadOnlyContentViewSet,
     RemoteViewSet,
@@ -21,8 +22,15 @@ from pulp_bootfiles.app.access_policy import (
     owned_object_policy,
     repository_version_policy,
 )
-from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootfilesRepository, BootTree
+from pulp_bootfiles.app.models import (
+    BootFile,
+    BootfilesDistribution,
+    BootfilesRemote,
+    BootfilesRepository,
+    BootTree,
+)
 from pulp_bootfiles.app.serializers import (
+    BootfilesDistributionSerializer,
     BootFileSerializer,
     BootfilesRemoteSerializer,
     BootfilesRepositorySerializer,
@@ -92,6 +100,9 @@ class BootfilesRemoteViewSet(RemoteViewSet, RolesMixin):
 
 
 _VIEW_REMOTE = "has_remote_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesremote"
+_VIEW_REPOSITORY = (
+    "has_repo_or_repo_ver_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesrepository"
+)
 
 
 class BootfilesRepositoryViewSet(RepositoryViewSet, RolesMixin):
@@ -147,3 +158,22 @@ class BootfilesRepositoryVersionViewSet(RepositoryVersionViewSet):
 
     parent_viewset = BootfilesRepositoryViewSet
     DEFAULT_ACCESS_POLICY = repository_version_policy("bootfilesrepository")
+
+
+class BootfilesDistributionViewSet(DistributionViewSet, RolesMixin):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    Serves a bootfiles repository (version) under one base path: as plain files from the
+    content app and as netboot OCI artifacts from the registry (`<registry>/<base_path>:<tag>`).
+    """
+
+    endpoint_name = "bootfiles"
+    queryset = BootfilesDistribution.objects.all()
+    serializer_class = BootfilesDistributionSerializer
+    queryset_filtering_required_permission = "bootfiles.view_bootfilesdistribution"
+    DEFAULT_ACCESS_POLICY = owned_object_policy(
+        "bootfilesdistribution",
+        create_conditions=[_VIEW_REPOSITORY],
+        change_conditions=[_VIEW_REPOSITORY],
+    )
+    LOCKED_ROLES = locked_roles("bootfilesdistribution")

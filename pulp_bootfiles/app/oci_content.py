@@ -1,0 +1,169 @@
+"""
+The OCI side of bootfiles content: pulp_container Blobs, Manifests and Tags made from BootTrees.
+
+Per tree, one netboot manifest tagged `<release>-<goarch>`; per release, an image index tagged
+`<release>` that lists them. Everything is get-or-created by its natural key, and the manifest
+bytes are deterministic, so the same files give the same units and a second call creates nothing.
+"""
+
+import json
+import logging
+from collections import defaultdict
+
+from django.db import transaction
+from pulp_container.app.models import BlobManifest, Manifest, ManifestListManifest, Tag
+from pulpcore.plugin.models import Content
+from pulpcore.plugin.util import get_domain
+
+from pulp_bootfiles.app.constants import GOARCH, MEDIA_TYPE
+from pulp_bootfiles.app.formats.netboot_oci import (
+    PLATFORM_OS,
+    IndexEntry,
+    NetbootFile,
+    arch_tag,
+    build_index,
+    build_manifest,
+    os_version,
+    release_tag,
+    sha256_digest,
+)
+from pulp_bootfiles.app.oci_blobs import artifacts_by_content, blob_for_artifact, empty_config_blob
+
+log = logging.getLogger(__name__)
+
+
+def oci_content_for(trees):
+    """
+    Get or create the OCI content of `trees` in the current domain.
+
+    A tree is left out (and logged) when one of its files has no Artifact yet (on_demand):
+    its layer size is unknown until the file is downloaded.
+
+    Args:
+        trees (iterable of BootTree): Trees, at most one per (release, arch).
+
+    Returns:
+        list of Content: The Blobs, Manifests and Tags, each once, for a repository version.
+    """
+    domain = get_domain()
+    units = {}
+    config_blob = None
+    listed = defaultdict(list)
+    for tree in sorted(trees, key=lambda tree: (tree.release, tree.arch)):
+        files = sorted(tree.files.all(), key=lambda bootfile: bootfile.name)
+        artifacts = artifacts_by_content(files)
+        if not files or None in artifacts.values():
+            log.info(
+                "No OCI artifact for tree %s %s %s: %s.",
+                tree.family,
+                tree.release,
+                tree.arch,
+                "some files are not downloaded yet" if files else "it has no files",
+            )
+            continue
+        config_blob = config_blob or empty_config_blob(domain)
+        layers = [
+            blob_for_artifact(f"sha256:{bootfile.sha256}", artifacts[bootfile.pk], domain)
+            for bootfile in files
+        ]
+        data = build_manifest(
+            [
+                NetbootFile(
+                    title=bootfile.name,
+                    sha256=bootfile.sha256,
+                    size=artifacts[bootfile.pk].size,
+                    src_path=bootfile.relative_path,
+                    src_rpm=bootfile.source_package,
+                )
+                for bootfile in files
+            ],
+            release=tree.release,
+            source=None,
+            created=tree.build_timestamp,
+        )
+        manifest = _arch_manifest(data, config_blob, layers, GOARCH[tree.arch], domain)
+        tag = _tag(arch_tag(tree.release, tree.arch), manifest, domain)
+        entry = IndexEntry(
+            manifest.digest, len(data), GOARCH[tree.arch], os_version(tree.family, tree.release)
+        )
+        listed[tree.release].append((entry, manifest))
+        for unit in (config_blob, *layers, manifest, tag):
+            units[unit.pk] = unit
+
+    for release, entries in sorted(listed.items()):
+        data = build_index([entry for entry, _ in entries], release=release)
+        index = _index_manifest(data, entries, domain)
+        tag = _tag(release_tag(release), index, domain)
+        for unit in (index, tag):
+            units[unit.pk] = unit
+
+    # Existing units are about to be added to a version: keep orphan cleanup off them meanwhile.
+    Content.objects.filter(pk__in=list(units)).touch()
+    return list(units.values())
+
+
+def _arch_manifest(data, config_blob, layers, goarch, domain):
+    """The per-arch image Manifest of `data`, linked to its config and layer Blobs."""
+    with transaction.atomic():
+        manifest, created = Manifest.objects.get_or_create(
+            digest=sha256_digest(data),
+            _pulp_domain=domain,
+            defaults={
+                "schema_version": 2,
+                "media_type": MEDIA_TYPE.MANIFEST_OCI,
+                "data": data.decode(),
+                "config_blob": config_blob,
+            },
+        )
+        BlobManifest.objects.bulk_create(
+            [
+                BlobManifest(manifest=manifest, manifest_blob=blob)
+                for blob in (*layers, config_blob)
+            ],
+            ignore_conflicts=True,
+        )
+        if created:
+            # Annotations and type ("artifact") as pulp_container derives them; the empty
+            # config names no platform, so architecture and os come from the tree.
+            manifest.init_metadata(manifest_data=json.loads(data))
+            manifest.init_compressed_image_size()
+            manifest.architecture, manifest.os = goarch, PLATFORM_OS
+            manifest.save()
+    return manifest
+
+
+def _index_manifest(data, entries, domain):
+    """The image index Manifest of `data`, linked to the listed manifests with their platforms."""
+    with transaction.atomic():
+        index, created = Manifest.objects.get_or_create(
+            digest=sha256_digest(data),
+            _pulp_domain=domain,
+            defaults={
+                "schema_version": 2,
+                "media_type": MEDIA_TYPE.INDEX_OCI,
+                "data": data.decode(),
+            },
+        )
+        # pulp_container's naming: `image_manifest` is the index, `manifest_list` a listed one.
+        ManifestListManifest.objects.bulk_create(
+            [
+                ManifestListManifest(
+                    image_manifest=index,
+                    manifest_list=manifest,
+                    architecture=entry.goarch,
+                    os=PLATFORM_OS,
+                    os_version=entry.os_version,
+                )
+                for entry, manifest in entries
+            ],
+            ignore_conflicts=True,
+        )
+        if created:
+            index.init_metadata(manifest_data=json.loads(data))
+            index.save()
+    return index
+
+
+def _tag(name, manifest, domain):
+    tag, _ = Tag.objects.get_or_create(name=name, tagged_manifest=manifest, _pulp_domain=domain)
+    return tag

@@ -1,0 +1,47 @@
+"""Validation of the remote's bootloader selection: each rule refuses what it should."""
+
+import pytest
+
+from pulp_bootfiles.app.serializers import BootfilesRemoteSerializer
+
+# The serializer checks the name is unique, so it reads the (real) database.
+pytestmark = pytest.mark.django_db
+
+
+def errors(bootloaders):
+    serializer = BootfilesRemoteSerializer(
+        data={"name": "n", "url": "http://mirror.invalid/tree/", "bootloaders": bootloaders}
+    )
+    serializer.is_valid()
+    return str(serializer.errors.get("bootloaders", ""))
+
+
+@pytest.mark.parametrize(
+    "bootloaders",
+    [
+        None,
+        {"x86_64": {"shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"]}},
+        {"aarch64": {"shim-aa64": ["/boot/efi/EFI/fedora/shimaa64.efi"]}, "s390x": {}},
+    ],
+)
+def test_accepted(bootloaders):
+    assert errors(bootloaders) == ""
+
+
+@pytest.mark.parametrize(
+    "bootloaders, message",
+    [
+        ("shim", "Expected a dictionary"),
+        ({"x86_64": ["shim-x64"]}, "Expected a dictionary"),
+        ({"x86_64": {"shim-x64": []}}, "may not be empty"),
+        ({"i386": {"shim": ["/x.efi"]}}, "Unknown arch 'i386'"),
+        ({"x86_64": {"shim x64": ["/x.efi"]}}, "not a valid RPM package name"),
+        ({"x86_64": {"shim-x64": ["boot/x.efi"]}}, "normalised absolute file path"),
+        ({"x86_64": {"shim-x64": ["/boot/../etc/x.efi"]}}, "normalised absolute file path"),
+        ({"x86_64": {"shim-x64": ["/boot/efi/"]}}, "normalised absolute file path"),
+        ({"x86_64": {"shim-x64": ["/boot//x.efi"]}}, "normalised absolute file path"),
+        ({"x86_64": {"a": ["/one/x.efi"], "b": ["/two/x.efi"]}}, "Two files named 'x.efi'"),
+    ],
+)
+def test_refused(bootloaders, message):
+    assert message in errors(bootloaders)
