@@ -1,17 +1,23 @@
-"""Sync a locally generated sample tree through the REST API and list what arrived."""
+"""
+Sync a locally generated sample tree through the REST API, list what arrived, distribute it,
+pull the netboot OCI artifact back with an OCI client (oras-py) and print the plain URLs.
+"""
 
 import argparse
+import hashlib
 import os
 import sys
 import time
 from pathlib import Path
 
 import requests
+from oras.client import OrasClient
 
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.fixture_server import FixtureServer
 
 API = os.environ.get("BOOTFILES_API", "http://127.0.0.1:24817")
+CONTENT = os.environ.get("BOOTFILES_CONTENT", "http://127.0.0.1:24816")
 V3 = f"{API}/pulp/api/v3"
 
 
@@ -78,6 +84,40 @@ def main():
     for f in sorted(files, key=lambda f: f["content_path"]):
         source = f["source_package"] or ".treeinfo"
         print(f"{f['name']:<14} {f['sha256'][:16] + '...':<20} {source:<42} {f['content_path']}")
+    return distribute_and_pull(repository, args)
+
+
+def distribute_and_pull(repository, args):
+    """Serve the repository, pull its artifact like `oras pull` does, show the plain URLs."""
+    endpoint = f"{V3}/distributions/bootfiles/bootfiles/"
+    found = call("GET", endpoint, params={"name": "sample"})["results"]
+    if not found:
+        body = {"name": "sample", "base_path": "sample", "repository": repository["pulp_href"]}
+        task = wait(call("POST", endpoint, json=body)["task"])
+        found = [call("GET", task["created_resources"][0])]
+    distribution = found[0]
+    goarch = {"x86_64": "amd64", "aarch64": "arm64"}.get(args.arch, args.arch)
+    registry = API.split("://", 1)[1]  # pulp_container's /v2/ is served by the API here
+    reference = f"{registry}/{distribution['base_path']}:{args.release}-{goarch}"
+    outdir = Path(".dev/sample-pull")
+    print(f"\nPulling {reference} with oras-py into {outdir}/")
+    pulled = OrasClient(hostname=registry, insecure=True).pull(target=reference, outdir=str(outdir))
+    for path in sorted(pulled):
+        print(f"Downloaded {Path(path).name:<14} sha256:{sha256_of(path)}")
+    print("\nOCI references:", *distribution["oci_references"], sep="\n  ")
+    base = f"{CONTENT}/pulp/content/{distribution['base_path']}/{args.release}/{args.arch}"
+    print(f"\nPlain HTTP (PXE, UEFI HTTP boot, Foreman medium {base}):")
+    for name in ("images/pxeboot/vmlinuz", "images/pxeboot/initrd.img", "images/install.img"):
+        print(f"  {base}/{name}")
+    return 0
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
     return 0
 
 

@@ -5,6 +5,7 @@
 #   dev/stack.sh setup    create the venv (.venv, or $BOOTFILES_VENV) and install the plugin
 #   dev/stack.sh db       setup, write the settings and start PostgreSQL only (for makemigrations)
 #   dev/stack.sh start    setup, start PostgreSQL, migrate, start the Pulp processes, wait
+#   dev/stack.sh restart  stop the Pulp processes (PostgreSQL keeps running), then `start`
 #   dev/stack.sh stop     stop everything started by `start`
 #   dev/stack.sh status   show what runs
 #   dev/stack.sh env      print the environment to talk to the stack (eval "$(dev/stack.sh env)")
@@ -161,14 +162,23 @@ start() {
   log "no worker came online"; tail -n 40 "$DEV/log/worker.log" >&2; exit 1
 }
 
-stop() {
+stop_pulp() {
   for name in worker content api; do
     local pidfile=$DEV/run/$name.pid
     if [ -f "$pidfile" ]; then
-      kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || true
+      local pid
+      pid=$(cat "$pidfile")
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      # Wait for the whole session to exit, so a restart finds its port free.
+      for _ in $(seq 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -KILL -- "-$pid" 2>/dev/null || true
       rm -f "$pidfile"
     fi
   done
+}
+
+stop() {
+  stop_pulp
   if [ -f "$DEV/pg/PG_VERSION" ]; then
     as_postgres "$PGBIN/pg_ctl -D '$DEV/pg' -m fast stop" >/dev/null 2>&1 || true
   fi
@@ -199,8 +209,9 @@ case "${1:-}" in
   setup) setup ;;
   db) setup; write_settings; start_postgres ;;
   start) start ;;
+  restart) stop_pulp; start ;;
   stop) stop ;;
   status) status ;;
   env) env_vars ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac
