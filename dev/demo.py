@@ -59,7 +59,7 @@ def main():
     root = Path(".dev/sample-trees") / args.release / args.arch
     tree = build_tree(root, release=args.release, arch=args.arch)
     print(f"Sample tree: {root} ({len(tree.images)} images, {len(tree.bootfiles)} bootloaders)")
-    with FixtureServer(root.parent.parent.parent) as server:
+    with FixtureServer(root.parent.parent) as server:
         url = server.url(f"{args.release}/{args.arch}") + "/"
         remote = get_or_create(f"{V3}/remotes/bootfiles/bootfiles/", "sample", {"url": url})
         repository = get_or_create(f"{V3}/repositories/bootfiles/bootfiles/", "sample", {})
