@@ -50,12 +50,13 @@ setup() {
   fi
   local stamp=$VENV/.bootfiles-installed
   local want
-  want=$(cat "$ROOT/pyproject.toml" "$ROOT/functest_requirements.txt" | sha256sum | cut -c1-16)
+  want=$(cat "$ROOT/pyproject.toml" "$ROOT/cli/pyproject.toml" "$ROOT/functest_requirements.txt" \
+    | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "installing pulp-bootfiles and test requirements into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT" \
+    log "installing pulp-bootfiles, its CLI and the test requirements into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT" -e "$ROOT/cli" \
       -r "$ROOT/functest_requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
-    "$VENV/bin/python" -c "import pulp_bootfiles, pulpcore, pulp_container" \
+    "$VENV/bin/python" -c "import pulp_bootfiles, pulpcore, pulp_container, pulpcore.cli.bootfiles" \
       || { log "installation failed"; exit 1; }
     echo "$want" >"$stamp"
   fi
