@@ -3,6 +3,7 @@
 import posixpath
 import re
 from gettext import gettext as _
+from urllib.parse import urlparse
 
 from pulp_container.app.models import Tag
 from pulp_container.app.serializers import RegistryPathField, validate_registry_path
@@ -153,6 +154,17 @@ class BootfilesRemoteSerializer(RemoteSerializer):
         )
         % {"defaults": dict(DEFAULT_BOOTLOADERS)},
     )
+
+    def validate_url(self, url):
+        """A tree root is fetched over HTTP(S), or from an allowed local path (file://)."""
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https", "file") or (
+            parsed.scheme != "file" and not parsed.hostname
+        ):
+            raise serializers.ValidationError(
+                _("'{url}' is not an http(s):// or file:// URL of a tree root.").format(url=url)
+            )
+        return super().validate_url(url)
 
     def validate_bootloaders(self, value):
         """Arches, package names and paths (the field itself checks the nesting)."""

@@ -8,12 +8,22 @@ from pulp_bootfiles.app.serializers import BootfilesRemoteSerializer
 pytestmark = pytest.mark.django_db
 
 
-def errors(bootloaders):
+def errors(bootloaders=None, url="http://mirror.invalid/tree/", field="bootloaders"):
     serializer = BootfilesRemoteSerializer(
-        data={"name": "n", "url": "http://mirror.invalid/tree/", "bootloaders": bootloaders}
+        data={"name": "n", "url": url, "bootloaders": bootloaders}
     )
     serializer.is_valid()
-    return str(serializer.errors.get("bootloaders", ""))
+    return str(serializer.errors.get(field, ""))
+
+
+@pytest.mark.parametrize("url", ["https://mirror.invalid/f/40/", "http://127.0.0.1:8080/t/"])
+def test_url_accepted(url):
+    assert errors(url=url, field="url") == ""
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://mirror.invalid/t/", "http:///t/", "/srv/t"])
+def test_url_refused(url):
+    assert "is not an http(s):// or file:// URL" in errors(url=url, field="url")
 
 
 @pytest.mark.parametrize(
