@@ -4,7 +4,6 @@ pull the netboot OCI artifact back with an OCI client (oras-py) and print the pl
 """
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import requests
 from oras.client import OrasClient
 
+from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.fixture_server import FixtureServer
 
@@ -103,7 +103,7 @@ def distribute_and_pull(repository, args):
     print(f"\nPulling {reference} with oras-py into {outdir}/")
     pulled = OrasClient(hostname=registry, insecure=True).pull(target=reference, outdir=str(outdir))
     for path in sorted(pulled):
-        print(f"Downloaded {Path(path).name:<14} sha256:{sha256_of(path)}")
+        print(f"Downloaded {Path(path).name:<14} sha256:{file_sha256(path)}")
     print("\nOCI references:", *distribution["oci_references"], sep="\n  ")
     base = f"{CONTENT}/pulp/content/{distribution['base_path']}/{args.release}/{args.arch}"
     print(f"\nPlain HTTP (PXE, UEFI HTTP boot, Foreman medium {base}):")
@@ -111,13 +111,6 @@ def distribute_and_pull(repository, args):
         print(f"  {base}/{name}")
     return 0
 
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
     return 0
 
 

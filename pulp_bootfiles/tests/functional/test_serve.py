@@ -10,6 +10,7 @@ import pytest
 import requests
 from oras.client import OrasClient
 
+from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import FILES
 from pulp_bootfiles.tests.functional.pulp_api import API, CONTENT
@@ -20,14 +21,6 @@ REGISTRY = API.split("://", 1)[1]  # pulp_container's registry (/v2/) is served 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 ARTIFACT_TYPE = "application/vnd.org.pulpproject.netboot.artifact.v1"
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def registry_get(base_path, reference, accept=f"{OCI_MANIFEST},{OCI_INDEX}"):
@@ -78,7 +71,7 @@ def test_oras_pulls_each_arch_with_the_source_bytes(served, tmp_path):
     for goarch, tree in served["trees"].items():
         outdir = tmp_path / goarch
         pulled = client.pull(target=f"{REGISTRY}/{base_path}:40-{goarch}", outdir=str(outdir))
-        assert {Path(p).name: sha256_of(p) for p in pulled} == tree.expected_files()
+        assert {Path(p).name: file_sha256(p) for p in pulled} == tree.expected_files()
 
 
 def test_skopeo_copies_and_sees_both_platforms(served, tmp_path):

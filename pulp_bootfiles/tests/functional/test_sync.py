@@ -1,7 +1,10 @@
 """Sync of generated Fedora-style trees into a repository, checked through the API."""
 
+import uuid
+
 import pytest
 
+from pulp_bootfiles.tests.fixtures.packages import with_new_bootloaders
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import TREES
 
@@ -107,13 +110,18 @@ def test_changed_tree_replaces_the_old_files(
     remote = remote_factory(url)
     sync(repository, remote)
 
-    # Rebuild the same tree in place with new image bytes (a new kernel, a new installer).
-    new = build_tree(old.root, release=old.release, arch=old.arch, salt="respin")
-    assert new.images != old.images
+    # Rebuild the same tree in place: a respin (new kernel and installer) and newer bootloaders.
+    tag = uuid.uuid4().hex[:12]
+    packages = with_new_bootloaders(old.arch, old.release, tag)
+    new = build_tree(old.root, release=old.release, arch=old.arch, salt=tag, packages=packages)
+    assert new.images != old.images and new.bootfiles != old.bootfiles
     sync(repository, remote)
     version = pulp.get(repository["pulp_href"])["latest_version_href"]
     assert pulp.get(version)["number"] == 2
-    assert {p: f["sha256"] for p, f in synced_files(version).items()} == expected_paths(new)
+    files = synced_files(version)
+    assert {p: f["sha256"] for p, f in files.items()} == expected_paths(new)
+    shim = files["40/x86_64/boot/efi/EFI/fedora/shimx64.efi"]
+    assert shim["source_package"] == f"shim-x64-2:1.0-{tag}.x86_64"
     assert len(pulp.list(TREES, repository_version=version)) == 1
 
 

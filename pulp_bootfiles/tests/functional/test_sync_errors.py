@@ -13,14 +13,7 @@ from pathlib import Path
 import pytest
 
 from pulp_bootfiles.tests.fixtures import mutations
-from pulp_bootfiles.tests.fixtures.packages import (
-    BOOTLOADERS,
-    EXTRA_FILES,
-    NOARCH,
-    NOARCH_PACKAGES,
-    default_packages,
-    package,
-)
+from pulp_bootfiles.tests.fixtures.packages import default_packages, with_new_bootloaders
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.pulp_api import TaskFailed
 
@@ -30,15 +23,6 @@ KERNEL = "images/pxeboot/vmlinuz"
 def newest_nevra(tree, name):
     """NEVRA of the package a sync would pick for `name` (its file in tree.bootfiles)."""
     return next(b.nevra for b in tree.bootfiles.values() if b.nevra.startswith(name + "-"))
-
-
-def packages_never_seen(arch, release, salt):
-    """The default packages plus a newest (epoch 2) build of each bootloader, unique to `salt`."""
-    specs = default_packages(arch, release)
-    for name, files in BOOTLOADERS[arch].items():
-        package_arch = NOARCH if name in NOARCH_PACKAGES else arch
-        specs.append(package(name, 2, "1.0", salt, package_arch, [*files, *EXTRA_FILES[name]]))
-    return specs
 
 
 def replace_in_treeinfo(old, new):
@@ -122,7 +106,7 @@ def test_bad_input_fails_cleanly(
     before = pulp.get(repository["pulp_href"])["latest_version_href"]
 
     salt = uuid.uuid4().hex[:12]
-    tree, url = tree_factory(salt=salt, packages=packages_never_seen("x86_64", "40", salt))
+    tree, url = tree_factory(salt=salt, packages=with_new_bootloaders("x86_64", "40", salt))
     damage(tree)
     with pytest.raises(TaskFailed) as failure:
         sync(repository, remote_factory(url, **remote_fields))
