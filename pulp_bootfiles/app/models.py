@@ -73,6 +73,9 @@ class BootTree(Content):
         build_timestamp (int): `.treeinfo` build timestamp (seconds since the epoch), if any.
         digest (str): SHA-256 over the tree's identity (treeinfo digest and its files), which
             makes a tree with the same files the same content unit.
+        repodata_checksum (str): "<type>:<hex>" of the primary metadata its bootloaders were
+            chosen from ("" when it has none); a re-sync that finds the same primary reuses
+            them without fetching it. Not part of the identity.
         files (BootFile): The files of this tree.
     """
 
@@ -88,6 +91,7 @@ class BootTree(Content):
     arch = models.TextField()
     build_timestamp = models.BigIntegerField(null=True)
     digest = models.CharField(max_length=64)
+    repodata_checksum = models.TextField(default="", blank=True)
     files = models.ManyToManyField(BootFile, related_name="trees")
 
     class Meta:

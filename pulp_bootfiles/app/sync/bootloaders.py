@@ -24,16 +24,23 @@ from pulp_bootfiles.app.sync.fetch import fetch, tree_url
 class BootloaderSource:
     """The bootloader BootFiles of one tree, as DeclarativeContent ready for the pipeline."""
 
-    def __init__(self, remote, treeinfo, selection, tree_base_url):
+    def __init__(self, remote, treeinfo, selection, tree_base_url, previous_tree=None):
         self.remote = remote
         self.treeinfo = treeinfo
         self.selection = selection  # {package name: [absolute path in the package, ...]}
         self.repo_url = tree_url(tree_base_url, treeinfo.repository.rstrip("/") + "/")
+        self.previous_tree = previous_tree  # the repository's current tree of this pair
+        self.repodata_checksum = ""  # "<type>:<hex>" of the primary metadata, once read
 
     async def declarative_contents(self):
         if not self.selection:
             return []
-        packages = await self._newest_packages()
+        primary = await self._primary_record()
+        self.repodata_checksum = f"{primary.checksum_type}:{primary.checksum}"
+        unchanged = await sync_to_async(self._unchanged_bootfiles)()
+        if unchanged is not None:
+            return [DeclarativeContent(content=bootfile) for bootfile in unchanged]
+        packages = await self._newest_packages(primary)
         dcs = []
         async with ProgressReport(
             message="Extracting bootloaders",
@@ -45,10 +52,36 @@ class BootloaderSource:
                 await progress.aincrement()
         return dcs
 
-    async def _newest_packages(self):
+    async def _primary_record(self):
         repomd = await fetch(self.remote, tree_url(self.repo_url, REPOMD_PATH), REPOMD_PATH)
         records = parse_or_fail(repodata.parse_repomd, Path(repomd.path).read_bytes(), REPOMD_PATH)
-        primary = records["primary"]
+        return records["primary"]
+
+    def _unchanged_bootfiles(self):
+        """
+        The current tree's bootloaders, when it was made from this very primary metadata.
+
+        The same primary and the same selection pick the same packages, so a re-sync of an
+        unchanged repository needs neither the (Fedora: ~20 MB) primary nor any package.
+        """
+        tree = self.previous_tree
+        if tree is None or tree.repodata_checksum != self.repodata_checksum:
+            return None
+        bootfiles = [f for f in tree.files.all() if f.source_package]
+        wanted = {
+            (package, path.lstrip("/"))
+            for package, paths in self.selection.items()
+            for path in paths
+        }
+        have = {(package_name(f.source_package), f.relative_path) for f in bootfiles}
+        stored = BootFile.objects.filter(
+            pk__in=[f.pk for f in bootfiles], contentartifact__artifact__isnull=False
+        ).count()
+        if have != wanted or stored != len(bootfiles):
+            return None
+        return bootfiles
+
+    async def _newest_packages(self, primary):
         async with ProgressReport(
             message="Scanning repodata", code="sync.scanning.repodata", total=1
         ) as progress:
@@ -131,6 +164,11 @@ class BootloaderSource:
         if sorted(b.relative_path for b in bootfiles) != sorted(relative_paths):
             return None
         return bootfiles
+
+
+def package_name(nevra):
+    """'grub2-efi-x64-1:2.06-5.x86_64' -> 'grub2-efi-x64' (names may contain dashes)."""
+    return nevra.rsplit("-", 2)[0]
 
 
 def _extract(rpm_path, entry, paths):

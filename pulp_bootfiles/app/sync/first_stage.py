@@ -20,9 +20,10 @@ from pulp_bootfiles.app.sync.fetch import fetch, tree_url
 class BootTreeFirstStage(Stage):
     """Emit the BootFiles of the remote's tree, wait until they are saved, then its BootTree."""
 
-    def __init__(self, remote):
+    def __init__(self, remote, repository):
         super().__init__()
         self.remote = remote
+        self.repository = repository
         self.deferred = remote.policy != Remote.IMMEDIATE
 
     async def run(self):
@@ -40,18 +41,39 @@ class BootTreeFirstStage(Stage):
         file_dcs = [self._image(treeinfo, image) for image in treeinfo.images]
         for dc in file_dcs:
             await self.put(dc)
-        bootloader_dcs = await BootloaderSource(
-            self.remote, treeinfo, self._selection(treeinfo.arch), self.remote.url
-        ).declarative_contents()
+        bootloaders = BootloaderSource(
+            self.remote,
+            treeinfo,
+            self._selection(treeinfo.arch),
+            self.remote.url,
+            previous_tree=await sync_to_async(self._current_tree)(treeinfo),
+        )
+        bootloader_dcs = await bootloaders.declarative_contents()
         _check_unique_names(file_dcs + bootloader_dcs)
         for dc in bootloader_dcs:
             await self.put(dc)
         files = [await dc.resolution() for dc in file_dcs + bootloader_dcs]
 
         tree_dc = self._tree(treeinfo, download, treeinfo_url, files)
+        tree_dc.content.repodata_checksum = bootloaders.repodata_checksum
         await self.put(tree_dc)
         tree = await tree_dc.resolution()
         await sync_to_async(tree.files.set)(files)
+
+    def _current_tree(self, treeinfo):
+        """The repository's tree of this (release, arch) in its latest version, if any."""
+        version = self.repository.latest_version()
+        if version is None:
+            return None
+        return (
+            BootTree.objects.filter(
+                pk__in=version.content,
+                release=treeinfo.release,
+                arch=treeinfo.arch,
+            )
+            .prefetch_related("files")
+            .first()
+        )
 
     def _selection(self, arch):
         """The packages and paths to extract for `arch`: the remote's choice or the defaults."""

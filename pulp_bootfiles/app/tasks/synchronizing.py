@@ -20,5 +20,5 @@ def synchronize(remote_pk, repository_pk, mirror=False):
     remote = BootfilesRemote.objects.get(pk=remote_pk)
     repository = BootfilesRepository.objects.get(pk=repository_pk)
     log.info("Syncing the tree at %s into repository %s", remote.url, repository.name)
-    first_stage = BootTreeFirstStage(remote)
+    first_stage = BootTreeFirstStage(remote, repository)
     DeclarativeVersion(first_stage, repository, mirror=mirror).create()

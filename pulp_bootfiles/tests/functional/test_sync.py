@@ -76,6 +76,9 @@ def test_resync_unchanged_tree_is_a_no_op(
     assert pulp.get(repository["pulp_href"])["latest_version_href"] == first
     downloaded = [p for p in fixture_server.requests if p.endswith(".rpm") or "/images/" in p]
     assert downloaded == []
+    # repomd.xml lists the same primary as before: it is not fetched (nor scanned) again.
+    assert [p for p in fixture_server.requests if "primary" in p] == []
+    assert any(p.endswith("repomd.xml") for p in fixture_server.requests)
 
 
 def test_trees_of_two_arches_live_side_by_side(
