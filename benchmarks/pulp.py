@@ -5,7 +5,7 @@ import datetime
 import time
 from dataclasses import dataclass
 
-from pulp_bootfiles.tests.functional.pulp_api import PulpAPI, TaskFailed
+from pulp_bootfiles.tests.functional.pulp_api import PulpAPI
 
 V3 = "/pulp/api/v3/"
 REMOTES = V3 + "remotes/bootfiles/bootfiles/"
@@ -44,15 +44,7 @@ class BenchPulp:
 
     def wait(self, task_href: str, timeout: float = 1800) -> dict:
         """Poll every 0.25 s (lightly: the API shares the CPUs with the worker)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            task = self.api.get(task_href)
-            if task["state"] in ("completed", "failed", "canceled"):
-                if task["state"] != "completed":
-                    raise TaskFailed(task)
-                return task
-            time.sleep(0.25)
-        raise TimeoutError(f"task {task_href} did not finish in {timeout} s")
+        return self.api.wait(task_href, timeout=timeout, poll=0.25)
 
     def _dispatch(self, href: str, body: dict) -> TaskTimes:
         start = time.monotonic()

@@ -54,8 +54,7 @@ class BootTreeFirstStage(Stage):
             await self.put(dc)
         files = [await dc.resolution() for dc in file_dcs + bootloader_dcs]
 
-        tree_dc = self._tree(treeinfo, download, treeinfo_url, files)
-        tree_dc.content.repodata_checksum = bootloaders.repodata_checksum
+        tree_dc = self._tree(treeinfo, download, treeinfo_url, files, bootloaders.repodata_checksum)
         await self.put(tree_dc)
         tree = await tree_dc.resolution()
         await sync_to_async(tree.files.set)(files)
@@ -99,7 +98,7 @@ class BootTreeFirstStage(Stage):
         )
         return DeclarativeContent(content=bootfile, d_artifacts=[artifact])
 
-    def _tree(self, treeinfo, download, url, files):
+    def _tree(self, treeinfo, download, url, files, repodata_checksum):
         artifact = Artifact.init_and_validate(download.path)
         tree = BootTree(
             family=treeinfo.family,
@@ -109,6 +108,7 @@ class BootTreeFirstStage(Stage):
             arch=treeinfo.arch,
             build_timestamp=treeinfo.build_timestamp,
             digest=tree_digest(artifact.sha256, files),
+            repodata_checksum=repodata_checksum,
         )
         d_artifact = DeclarativeArtifact(
             artifact=artifact,

@@ -51,8 +51,8 @@ class PulpAPI:
                 return results
             page = self.request("GET", page["next"], expect=200).json()
 
-    def wait(self, task_href, timeout=300):
-        """Wait for a task to finish; returns it, or raises TaskFailed."""
+    def wait(self, task_href, timeout=300, poll=0.3):
+        """Wait for a task to finish, asking every `poll` s; returns it, or raises TaskFailed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             task = self.get(task_href)
@@ -60,7 +60,7 @@ class PulpAPI:
                 if task["state"] != "completed":
                     raise TaskFailed(task)
                 return task
-            time.sleep(0.3)
+            time.sleep(poll)
         raise AssertionError(f"task {task_href} did not finish in {timeout} s")
 
     def run(self, href, body):
