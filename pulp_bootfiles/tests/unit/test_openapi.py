@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,36 @@ def test_distribution_shows_pull_references(schema):
 def test_sync_request(schema):
     sync = properties(schema, "BootfilesRepositorySync")
     assert set(sync) == {"remote", "mirror"}
+
+
+REFERENCE = Path(__file__).parents[3] / "docs" / "user" / "reference.md"
+
+
+def test_every_field_is_in_the_reference_page(schema):
+    """docs/user/reference.md names every field of every bootfiles schema."""
+    page = REFERENCE.read_text()
+    missing = {
+        f"{name}.{field}"
+        for name, component in schema["components"]["schemas"].items()
+        if "bootfiles" in name.lower() and not name.startswith("Paginated")
+        for field in component.get("properties", {})
+        if f"`{field}`" not in page
+    }
+    assert not missing, f"fields missing from {REFERENCE.name}: {sorted(missing)}"
+
+
+def test_every_filter_is_in_the_reference_page(schema):
+    page = REFERENCE.read_text()
+    own_filters = {
+        parameter["name"]
+        for path in (
+            "/pulp/api/v3/content/bootfiles/files/",
+            "/pulp/api/v3/content/bootfiles/trees/",
+        )
+        for parameter in schema["paths"][path]["get"].get("parameters", [])
+        if parameter["in"] == "query"
+        and parameter["name"] not in ("limit", "offset", "ordering", "fields", "exclude_fields")
+        and not parameter["name"].startswith(("pulp_label", "pulp_href", "prn", "q"))
+    }
+    missing = {name for name in own_filters if f"`{name}`" not in page}
+    assert not missing, f"filters missing from {REFERENCE.name}: {sorted(missing)}"
