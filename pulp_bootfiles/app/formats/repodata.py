@@ -2,7 +2,7 @@
 Read a yum/dnf repository's metadata: `repomd.xml`, then the newest wanted packages of primary.
 
 Fedora's primary lists about 70,000 packages (some 150 MB of XML once decompressed), so it is
-decompressed and parsed as a stream, keeping one `<package>` in memory at a time.
+decompressed and searched as a stream, a few MB at a time, parsing only the wanted packages.
 """
 
 import re
@@ -13,7 +13,6 @@ import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 from lxml import etree
 
-from pulp_bootfiles.app.formats.compression import PrefixedStream
 from pulp_bootfiles.app.formats.evr import compare_evr
 from pulp_bootfiles.app.formats.paths import path_problem
 
@@ -151,52 +150,146 @@ def newest_packages(fileobj, names, arches, source) -> dict[str, PackageEntry]:
 
     `fileobj` is the decompressed primary (see compression.open_decompressed; the CompressionError
     of a corrupt stream passes through). Names without a package of those arches are absent from
-    the result. DTDs and entities are refused.
+    the result. DTDs are refused and entities never expanded.
+
+    Building an element tree for 70,000 packages to keep three costs most of a scan, so the
+    stream is searched as bytes for `<name>wanted</name>` (C speed), and only the `<package>`
+    around each hit is parsed, with lxml, under the root's namespace declarations. Each parsed
+    package is checked again by name, so a hit inside a comment or CDATA is harmless. The rest
+    of the document is checked for its framing only (root element, complete `<package>`
+    entries, the closing `</metadata>`); its integrity is the repomd checksum's job.
     """
     names, arches = frozenset(names), frozenset(arches)
     newest = {}
-    head = fileobj.read(_PROLOG_SIZE)
-    # A DTD comes before the root element: refuse it before libxml2 reads its entities.
-    if b"<!DOCTYPE" in head:
-        raise RepodataError(f"{source}: a DOCTYPE is not allowed in primary metadata")
-    # No entity expansion, no DTD or network access, libxml2's size limits kept (no huge_tree).
-    context = etree.iterparse(
-        PrefixedStream(head, fileobj),
-        events=("end",),
-        tag=_PACKAGE,
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-        collect_ids=False,
-        remove_blank_text=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        for _event, package in context:
-            name = package.findtext(_NAME)  # <name> is the first child: cheap to reject
-            if name in names and package.findtext(_ARCH) in arches:
-                entry = _package_entry(package, source)
-                if name not in newest or compare_evr(entry.evr, newest[name].evr) > 0:
-                    newest[name] = entry
-            # Drop the packages parsed before this one, so memory stays flat over the whole file.
-            while package.getprevious() is not None:
-                del package.getparent()[0]
-    except etree.XMLSyntaxError as exc:
-        raise RepodataError(f"{source}: malformed XML at line {exc.lineno}: {exc.msg}") from None
-    root = context.root
-    # A DTD after a prolog longer than the bytes checked above: its entities were not expanded.
-    if root.getroottree().docinfo.doctype:
-        raise RepodataError(f"{source}: a DOCTYPE is not allowed in primary metadata")
-    if root.tag != f"{COMMON}metadata":
-        raise RepodataError(f"{source}: root element is {root.tag!r}, not {COMMON}metadata")
+    for package, line in _candidate_packages(fileobj, names, source):
+        name = package.findtext(_NAME)
+        if name in names and package.findtext(_ARCH) in arches:
+            entry = _package_entry(package, source, line)
+            if name not in newest or compare_evr(entry.evr, newest[name].evr) > 0:
+                newest[name] = entry
     return newest
 
 
-def _package_entry(package, source):
+_BLOCK_SIZE = 1024 * 1024
+MAX_PACKAGE_ENTRY = 16 * 1024 * 1024  # real entries are a few KB; the kernel's about 100 KB
+_MAX_PROLOG = 1024 * 1024
+_PACKAGE_END = b"</package>"
+_FRAGMENT_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    load_dtd=False,
+    no_network=True,
+    huge_tree=False,
+    collect_ids=False,
+    remove_blank_text=True,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
+def _candidate_packages(fileobj, names, source):
+    """Yield (parsed <package> element, its line in the file) for each `<name>` hit."""
+    root_open, body, line = _read_prolog(fileobj, source)
+    if root_open.endswith(b"/>"):
+        return  # <metadata .../>: no packages
+    hit = re.compile(
+        rb"<name>(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")</name>"
+    )
+    root_lines = root_open.count(b"\n")
+    body = bytearray(body)
+    while True:
+        block = fileobj.read(_BLOCK_SIZE)
+        body += block
+        # Only whole entries are searched: up to the last </package> seen so far.
+        last = body.rfind(_PACKAGE_END)
+        cut = last + len(_PACKAGE_END) if last >= 0 else 0
+        done = 0  # end of the last entry parsed, so one entry is parsed once
+        for match in hit.finditer(body, 0, cut):
+            if match.start() < done:
+                continue
+            start = body.rfind(b"<package", 0, match.start())
+            end = body.find(_PACKAGE_END, match.end(), cut)
+            if start < 0 or end < 0:
+                line_at = line + body.count(b"\n", 0, match.start())
+                raise RepodataError(
+                    f"{source}: malformed XML at line {line_at}: <name> outside a <package>"
+                )
+            end += len(_PACKAGE_END)
+            first_line = line + body.count(b"\n", 0, start)
+            fragment = bytes(body[start:end])
+            yield from _parse_entries(root_open, fragment, first_line, root_lines, source)
+            done = end
+        line += body.count(b"\n", 0, cut)
+        del body[:cut]
+        if not block:
+            break
+        if len(body) > MAX_PACKAGE_ENTRY:
+            raise RepodataError(
+                f"{source}: malformed XML at line {line}: a <package> entry is larger than "
+                f"{MAX_PACKAGE_ENTRY} bytes"
+            )
+    if not re.fullmatch(rb"\s*</metadata>\s*", body):
+        raise RepodataError(
+            f"{source}: malformed XML at line {line}: the document does not end with "
+            "</metadata> after its last </package> (truncated?)"
+        )
+
+
+def _parse_entries(root_open, fragment, first_line, root_lines, source):
+    """Parse `fragment` (whole <package> entries) inside the root's start tag."""
+    try:
+        root = etree.fromstring(root_open + fragment + b"</metadata>", _FRAGMENT_PARSER)
+    except etree.XMLSyntaxError as exc:
+        line = first_line + (exc.lineno or 1) - 1 - root_lines
+        raise RepodataError(f"{source}: malformed XML at line {line}: {exc.msg}") from None
+    for package in root.iterchildren(_PACKAGE):
+        yield package, first_line + package.sourceline - 1 - root_lines
+
+
+_PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.S)
+
+
+def _read_prolog(fileobj, source):
+    """
+    (root start tag, the bytes after it, the line it ends on): the root must be
+    `<metadata xmlns="...common">`. A DOCTYPE is refused here, before any entity could exist.
+    """
+    data, pos = b"", 0
+    while True:
+        more = fileobj.read(_PROLOG_SIZE) if len(data) < _MAX_PROLOG else b""
+        data += more
+        while (item := _PROLOG_ITEM.match(data, pos)) is not None:
+            pos = item.end()
+        rest = data[pos:].lstrip()
+        if rest.startswith(b"<!") and not rest.startswith(b"<!--"):
+            raise RepodataError(f"{source}: a DOCTYPE is not allowed in primary metadata")
+        end = data.find(b">", pos)
+        if rest.startswith(b"<") and not rest.startswith((b"<?", b"<!")) and end >= 0:
+            break
+        if not more:
+            raise RepodataError(f"{source}: malformed XML at line 1: no root element found")
+    tag_start = data.index(b"<", pos)
+    root_open = data[tag_start : end + 1]
+    tag = _root_tag(root_open, source)
+    if tag != f"{COMMON}metadata":
+        raise RepodataError(f"{source}: root element is {tag!r}, not {COMMON}metadata")
+    return root_open, data[end + 1 :], 1 + data.count(b"\n", 0, end + 1)
+
+
+def _root_tag(root_open, source):
+    """The root element's name in Clark notation ({namespace}local), from its start tag alone."""
+    closed = root_open
+    if not root_open.endswith(b"/>"):
+        qname = re.match(rb"<([^\s/>]+)", root_open)
+        closed = root_open + b"</" + (qname.group(1) if qname else b"x") + b">"
+    try:
+        return etree.fromstring(closed, _FRAGMENT_PARSER).tag
+    except etree.XMLSyntaxError as exc:
+        raise RepodataError(f"{source}: malformed XML at line 1: {exc.msg}") from None
+
+
+def _package_entry(package, source, line):
     name, arch = package.findtext(_NAME), package.findtext(_ARCH)
-    where = f"{source}: line {package.sourceline}: package {name!r}"
+    where = f"{source}: line {line}: package {name!r}"
     version = package.find(f"{COMMON}version")
     if version is None or not version.get("ver") or not version.get("rel"):
         raise RepodataError(f"{where}: no <version ver=... rel=...>")

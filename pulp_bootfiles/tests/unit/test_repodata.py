@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from pulp_bootfiles.app.formats import repodata
 from pulp_bootfiles.app.formats.compression import CompressionError, open_decompressed
 from pulp_bootfiles.app.formats.repodata import (
     PackageEntry,
@@ -458,6 +459,28 @@ def test_bad_primary(xml, message):
     with pytest.raises(RepodataError) as raised:
         scan(xml)
     assert message in str(raised.value)
+
+
+def test_a_wanted_name_in_a_comment_or_cdata_is_not_a_package():
+    decoy = "<!-- <package><name>shim-x64</name></package> -->\n"
+    cdata = GOOD.replace(
+        "<summary>First", "<summary><![CDATA[<name>grub2-efi-x64</name>]]>First"
+    ).replace("shim-x64", "shim-unsigned-x64")
+    found = scan(primary_xml(cdata, decoy + package_xml("shim-x64", "x86_64", "15.8", "3")))
+    assert {name: e.nevra for name, e in found.items()} == {"shim-x64": "shim-x64-15.8-3.x86_64"}
+
+
+def test_an_endless_package_entry_is_refused(monkeypatch):
+    monkeypatch.setattr(repodata, "MAX_PACKAGE_ENTRY", 100_000)
+    endless = GOOD.replace("</package>", "<summary>" + "x" * 300_000 + "</summary>")
+    with pytest.raises(RepodataError, match="a <package> entry is larger than 100000 bytes"):
+        scan(primary_xml(endless))
+
+
+def test_a_wanted_name_outside_a_package_is_malformed():
+    xml = primary_xml(GOOD).replace(b"</metadata>", b"<name>shim-x64</name></package></metadata>")
+    with pytest.raises(RepodataError, match="<name> outside a <package>"):
+        scan(xml.replace(b"<package", b"<pkg", 1).replace(b"</package>", b"</pkg>", 1))
 
 
 def test_corrupt_compressed_primary_fails_with_the_decompression_error():
