@@ -25,6 +25,11 @@ class BootFile(Content):
         source_package (str): NEVRA of the RPM the file was extracted from; "" for images.
         source_package_checksum (str): "<type>:<hex>" checksum of that RPM as listed in the
             repodata, so an unchanged package is recognised without downloading it again.
+        signing_key_id (str): Key id (16 hex digits, as rpm prints it) of the OpenPGP key whose
+            signature on that RPM was verified at sync; "" when nothing was verified.
+        sbat (list): The SBAT entries of a UEFI PE file's `.sbat` section, each a dict of
+            component_name, component_generation, vendor_name, vendor_package_name,
+            vendor_version, vendor_url; null for files that are not PE or have no section.
     """
 
     TYPE = "file"
@@ -39,6 +44,8 @@ class BootFile(Content):
     sha256 = models.CharField(max_length=64)
     source_package = models.TextField(default="", blank=True)
     source_package_checksum = models.TextField(default="", blank=True)
+    signing_key_id = models.CharField(max_length=16, default="", blank=True)
+    sbat = models.JSONField(null=True)
 
     @property
     def content_path(self):
@@ -53,6 +60,7 @@ class BootFile(Content):
             "relative_path",
             "sha256",
             "source_package_checksum",
+            "signing_key_id",
             "_pulp_domain",
         )
 
@@ -76,6 +84,10 @@ class BootTree(Content):
         repodata_checksum (str): "<type>:<hex>" of the primary metadata its bootloaders were
             chosen from ("" when it has none); a re-sync that finds the same primary reuses
             them without fetching it. Not part of the identity.
+        source_url (str): URL of the tree root it was first synced from (provenance; not part
+            of the identity, so the same tree from a mirror is the same unit).
+        kernel_version (str): Version its x86 kernel image declares ("6.8.5-301.fc40.x86_64"),
+            "" when unknown (another image format, or not downloaded at sync).
         files (BootFile): The files of this tree.
     """
 
@@ -92,6 +104,8 @@ class BootTree(Content):
     build_timestamp = models.BigIntegerField(null=True)
     digest = models.CharField(max_length=64)
     repodata_checksum = models.TextField(default="", blank=True)
+    source_url = models.TextField(default="", blank=True)
+    kernel_version = models.TextField(default="", blank=True)
     files = models.ManyToManyField(BootFile, related_name="trees")
 
     class Meta:
@@ -107,11 +121,14 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
         bootloaders (dict): Which files to extract from which packages, per tree arch:
             `{"x86_64": {"shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"]}}`. Null means the
             defaults in `constants.DEFAULT_BOOTLOADERS`.
+        openpgp_keys (str): ASCII-armored OpenPGP public keys; when set, every package a sync
+            extracts from must carry a valid header signature by one of them.
     """
 
     TYPE = "bootfiles"
 
     bootloaders = models.JSONField(null=True)
+    openpgp_keys = models.TextField(null=True)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

@@ -50,6 +50,7 @@ class BootFileFilter(ContentFilter):
             "relative_path": ["exact", "in"],
             "sha256": ["exact"],
             "source_package": ["exact"],
+            "signing_key_id": ["exact"],
         }
 
 

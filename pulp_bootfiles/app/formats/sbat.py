@@ -154,3 +154,15 @@ def revoked_components(entries, policy=SBAT_POLICY) -> list[str]:
                 f"(policy requires {entry.component_name},{minimum})"
             )
     return revoked
+
+
+def sbat_text(entries) -> str:
+    """SBAT entries (or their dicts) back as the CSV lines of a `.sbat` section; "" for None."""
+    lines = []
+    for entry in entries or []:
+        if isinstance(entry, dict):
+            entry = SbatEntry(**entry)
+        values = [entry.component_name, str(entry.component_generation)]
+        values += [getattr(entry, name) for name in FIELDS[2:]]
+        lines.append(",".join(values).rstrip(","))
+    return "".join(f"{line}\n" for line in lines)
