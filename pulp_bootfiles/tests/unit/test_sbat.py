@@ -13,6 +13,7 @@ from pulp_bootfiles.app.formats.sbat import (
     parse_sbat,
     read_sbat,
     revoked_components,
+    sbat_text,
 )
 from pulp_bootfiles.tests.fixtures.pe import build_pe, grub_sbat, shim_sbat
 
@@ -133,3 +134,11 @@ def test_refuses_hostile_headers(data, problem):
 def test_refuses_malformed_sbat_text(text, problem):
     with pytest.raises(SbatError, match=problem):
         parse_sbat(text, "grubx64.efi")
+
+
+def test_sbat_text_gives_back_the_section_lines():
+    section = shim_sbat(4, "15.8-3")
+    entries = parse_sbat(section, "shimx64.efi")
+    assert sbat_text(entries) == section.decode()
+    assert sbat_text([entry.as_dict() for entry in entries]) == section.decode()
+    assert sbat_text(None) == ""
