@@ -1,12 +1,23 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
 from django.db import models
-from pulp_container.app.models import Blob, ContainerDistribution, Manifest, Tag
+from pulp_container.app.models import (
+    Blob,
+    ContainerDistribution,
+    Manifest,
+    ManifestSignature,
+    ManifestSigningService,
+    Tag,
+)
 from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Repository
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
-from pulp_bootfiles.app.version_rules import drop_files_outside_their_tree, match_oci_side
+from pulp_bootfiles.app.version_rules import (
+    drop_files_outside_their_tree,
+    drop_stale_signatures,
+    match_oci_side,
+)
 
 
 class BootFile(Content):
@@ -149,14 +160,20 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
         pending_blobs, pending_manifests: Always empty. pulp_container's registry looks up
             content being pushed there when a digest is not in the served version; having
             them lets it answer "unknown" (404) for our repositories as for its own.
+        manifest_signing_service: The pulp_container ManifestSigningService that the `sign`
+            action uses by default; its ManifestSignatures join the version and the registry
+            serves them through its signature API extension, where skopeo and podman look.
     """
 
     TYPE = "bootfiles"
-    CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag]
+    CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag, ManifestSignature]
     REMOTE_TYPES = [BootfilesRemote]
 
     pending_blobs = models.ManyToManyField(Blob)
     pending_manifests = models.ManyToManyField(Manifest)
+    manifest_signing_service = models.ForeignKey(
+        ManifestSigningService, on_delete=models.SET_NULL, null=True
+    )
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
@@ -172,6 +189,7 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
         remove_duplicates(new_version)
         drop_files_outside_their_tree(new_version)
         match_oci_side(new_version)
+        drop_stale_signatures(new_version)
         validate_repo_version(new_version)
 
 

@@ -5,13 +5,14 @@ import re
 from gettext import gettext as _
 from urllib.parse import urlparse
 
-from pulp_container.app.models import Tag
+from pulp_container.app.models import ManifestSigningService, Tag
 from pulp_container.app.serializers import RegistryPathField, validate_registry_path
 from pulpcore.plugin.models import Remote
 from pulpcore.plugin.serializers import (
     DetailRelatedField,
     DistributionSerializer,
     NoArtifactContentSerializer,
+    RelatedField,
     RemoteSerializer,
     RepositorySerializer,
     RepositorySyncURLSerializer,
@@ -300,8 +301,19 @@ def _validate_package_path(package, path):
 class BootfilesRepositorySerializer(RepositorySerializer):
     """A repository of the netboot trees of one OS family."""
 
+    manifest_signing_service = RelatedField(
+        help_text=_(
+            "A pulp_container manifest signing service; the repository's `sign` action uses "
+            "it unless the request names another."
+        ),
+        view_name="signing-services-detail",
+        queryset=ManifestSigningService.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+
     class Meta:
-        fields = RepositorySerializer.Meta.fields
+        fields = RepositorySerializer.Meta.fields + ("manifest_signing_service",)
         model = BootfilesRepository
 
 

@@ -65,6 +65,14 @@ def _read_at(stream: BinaryIO, offset: int, size: int, file_size: int, source: s
     return data
 
 
+def is_pe(stream: BinaryIO) -> bool:
+    """Whether the file in `stream` (seekable) starts like a PE file; leaves it at the start."""
+    stream.seek(0)
+    magic = stream.read(len(DOS_MAGIC))
+    stream.seek(0)
+    return magic == DOS_MAGIC
+
+
 def read_sbat(stream: BinaryIO, source: str) -> list[SbatEntry] | None:
     """
     The SBAT entries of the PE file in `stream` (seekable), or None if it has no `.sbat`.

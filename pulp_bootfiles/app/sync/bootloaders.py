@@ -209,10 +209,13 @@ def _verify_and_extract(rpm_path, entry, paths, keyring):
 
 
 def _sbat_of(path, name):
-    """The SBAT entries of an extracted UEFI binary (as dicts), None for other files."""
-    if not name.lower().endswith(".efi"):
-        return None
+    """The SBAT entries of an extracted UEFI binary (as dicts), None for other files.
+
+    A file that starts like a PE file must be a well-formed one; anything else has no SBAT.
+    """
     with open(path, "rb") as stream:
+        if not sbat.is_pe(stream):
+            return None
         entries = parse_or_fail(sbat.read_sbat, stream, name)
     return None if entries is None else [entry.as_dict() for entry in entries]
 

@@ -10,6 +10,7 @@ from pulp_bootfiles.app.formats.sbat import (
     MAX_SBAT_BYTES,
     SbatEntry,
     SbatError,
+    is_pe,
     parse_sbat,
     read_sbat,
     revoked_components,
@@ -142,3 +143,10 @@ def test_sbat_text_gives_back_the_section_lines():
     assert sbat_text(entries) == section.decode()
     assert sbat_text([entry.as_dict() for entry in entries]) == section.decode()
     assert sbat_text(None) == ""
+
+
+@pytest.mark.parametrize("data, pe", [(PE, True), (b"M", False), (b"\x7fELF", False), (b"", False)])
+def test_is_pe_looks_at_the_magic_only(data, pe):
+    stream = io.BytesIO(data)
+    assert is_pe(stream) is pe
+    assert stream.tell() == 0
