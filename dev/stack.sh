@@ -33,6 +33,10 @@ system_packages() {
   for cmd in rpmbuild:rpm createrepo_c:createrepo-c skopeo:skopeo zstd:zstd cpio:cpio; do
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
+  # Chain of trust tests: gpg makes keys for rpmsign (from rpm), objdump checks test PE files.
+  for cmd in gpg:gnupg objdump:binutils; do
+    command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
+  done
   [ -n "$PGBIN" ] || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"

@@ -54,5 +54,11 @@ ANNOTATION = SimpleNamespace(
     NETBOOT_VERSION="org.pulpproject.netboot.version",
     SRC_PATH="org.pulpproject.netboot.src.path",
     SRC_RPM="org.pulpproject.netboot.src.rpm",
+    # Chain of trust and provenance (docs/user/chain-of-trust.md).
+    SRC_RPM_KEY="org.pulpproject.netboot.src.rpm.key",
+    SBAT="org.pulpproject.netboot.sbat",
+    TREE_URL="org.pulpproject.netboot.tree.url",
+    TREE_BUILD_TIMESTAMP="org.pulpproject.netboot.tree.build_timestamp",
+    KERNEL_VERSION="org.pulpproject.netboot.kernel.version",
 )
 NETBOOT_SPEC_VERSION = "1"

@@ -1,12 +1,23 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
 from django.db import models
-from pulp_container.app.models import Blob, ContainerDistribution, Manifest, Tag
+from pulp_container.app.models import (
+    Blob,
+    ContainerDistribution,
+    Manifest,
+    ManifestSignature,
+    ManifestSigningService,
+    Tag,
+)
 from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Repository
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
-from pulp_bootfiles.app.version_rules import drop_files_outside_their_tree, match_oci_side
+from pulp_bootfiles.app.version_rules import (
+    drop_files_outside_their_tree,
+    drop_stale_signatures,
+    match_oci_side,
+)
 
 
 class BootFile(Content):
@@ -25,6 +36,11 @@ class BootFile(Content):
         source_package (str): NEVRA of the RPM the file was extracted from; "" for images.
         source_package_checksum (str): "<type>:<hex>" checksum of that RPM as listed in the
             repodata, so an unchanged package is recognised without downloading it again.
+        signing_key_id (str): Key id (16 hex digits, as rpm prints it) of the OpenPGP key whose
+            signature on that RPM was verified at sync; "" when nothing was verified.
+        sbat (list): The SBAT entries of a UEFI PE file's `.sbat` section, each a dict of
+            component_name, component_generation, vendor_name, vendor_package_name,
+            vendor_version, vendor_url; null for files that are not PE or have no section.
     """
 
     TYPE = "file"
@@ -39,6 +55,8 @@ class BootFile(Content):
     sha256 = models.CharField(max_length=64)
     source_package = models.TextField(default="", blank=True)
     source_package_checksum = models.TextField(default="", blank=True)
+    signing_key_id = models.CharField(max_length=16, default="", blank=True)
+    sbat = models.JSONField(null=True)
 
     @property
     def content_path(self):
@@ -53,6 +71,7 @@ class BootFile(Content):
             "relative_path",
             "sha256",
             "source_package_checksum",
+            "signing_key_id",
             "_pulp_domain",
         )
 
@@ -76,6 +95,10 @@ class BootTree(Content):
         repodata_checksum (str): "<type>:<hex>" of the primary metadata its bootloaders were
             chosen from ("" when it has none); a re-sync that finds the same primary reuses
             them without fetching it. Not part of the identity.
+        source_url (str): URL of the tree root it was first synced from (provenance; not part
+            of the identity, so the same tree from a mirror is the same unit).
+        kernel_version (str): Version its x86 kernel image declares ("6.8.5-301.fc40.x86_64"),
+            "" when unknown (another image format, or not downloaded at sync).
         files (BootFile): The files of this tree.
     """
 
@@ -92,6 +115,8 @@ class BootTree(Content):
     build_timestamp = models.BigIntegerField(null=True)
     digest = models.CharField(max_length=64)
     repodata_checksum = models.TextField(default="", blank=True)
+    source_url = models.TextField(default="", blank=True)
+    kernel_version = models.TextField(default="", blank=True)
     files = models.ManyToManyField(BootFile, related_name="trees")
 
     class Meta:
@@ -107,11 +132,14 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
         bootloaders (dict): Which files to extract from which packages, per tree arch:
             `{"x86_64": {"shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"]}}`. Null means the
             defaults in `constants.DEFAULT_BOOTLOADERS`.
+        openpgp_keys (str): ASCII-armored OpenPGP public keys; when set, every package a sync
+            extracts from must carry a valid header signature by one of them.
     """
 
     TYPE = "bootfiles"
 
     bootloaders = models.JSONField(null=True)
+    openpgp_keys = models.TextField(null=True)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
@@ -132,14 +160,20 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
         pending_blobs, pending_manifests: Always empty. pulp_container's registry looks up
             content being pushed there when a digest is not in the served version; having
             them lets it answer "unknown" (404) for our repositories as for its own.
+        manifest_signing_service: The pulp_container ManifestSigningService that the `sign`
+            action uses by default; its ManifestSignatures join the version and the registry
+            serves them through its signature API extension, where skopeo and podman look.
     """
 
     TYPE = "bootfiles"
-    CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag]
+    CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag, ManifestSignature]
     REMOTE_TYPES = [BootfilesRemote]
 
     pending_blobs = models.ManyToManyField(Blob)
     pending_manifests = models.ManyToManyField(Manifest)
+    manifest_signing_service = models.ForeignKey(
+        ManifestSigningService, on_delete=models.SET_NULL, null=True
+    )
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
@@ -155,6 +189,7 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
         remove_duplicates(new_version)
         drop_files_outside_their_tree(new_version)
         match_oci_side(new_version)
+        drop_stale_signatures(new_version)
         validate_repo_version(new_version)
 
 

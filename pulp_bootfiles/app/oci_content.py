@@ -27,6 +27,7 @@ from pulp_bootfiles.app.formats.netboot_oci import (
     release_tag,
     sha256_digest,
 )
+from pulp_bootfiles.app.formats.sbat import sbat_text
 from pulp_bootfiles.app.oci_blobs import artifacts_by_content, blob_for_artifact, empty_config_blob
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,15 @@ def oci_content_for(trees):
                     size=artifacts[bootfile.pk].size,
                     src_path=bootfile.relative_path,
                     src_rpm=bootfile.source_package,
+                    src_rpm_key=bootfile.signing_key_id,
+                    sbat=sbat_text(bootfile.sbat),
                 )
                 for bootfile in files
             ],
             release=tree.release,
-            source=None,
+            source=tree.source_url,
             created=tree.build_timestamp,
+            kernel_version=tree.kernel_version,
         )
         manifest = _arch_manifest(data, config_blob, layers, GOARCH[tree.arch], domain)
         tag = _tag(arch_tag(tree.release, tree.arch), manifest, domain)

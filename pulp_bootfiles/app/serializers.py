@@ -5,13 +5,14 @@ import re
 from gettext import gettext as _
 from urllib.parse import urlparse
 
-from pulp_container.app.models import Tag
+from pulp_container.app.models import ManifestSigningService, Tag
 from pulp_container.app.serializers import RegistryPathField, validate_registry_path
 from pulpcore.plugin.models import Remote
 from pulpcore.plugin.serializers import (
     DetailRelatedField,
     DistributionSerializer,
     NoArtifactContentSerializer,
+    RelatedField,
     RemoteSerializer,
     RepositorySerializer,
     RepositorySyncURLSerializer,
@@ -21,6 +22,8 @@ from pulpcore.plugin.serializers import (
 from rest_framework import serializers
 
 from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, SUPPORTED_ARCHES
+from pulp_bootfiles.app.formats.openpgp import Keyring, KeyringError
+from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulp_bootfiles.app.models import (
     BootFile,
     BootfilesDistribution,
@@ -73,6 +76,38 @@ class BootFileSerializer(NoArtifactContentSerializer):
     artifact = ArtifactHrefField(
         help_text=_("The file's Artifact; null while an on_demand file is not downloaded yet."),
     )
+    signing_key_id = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Key id of the remote's OpenPGP key whose signature on the source package was "
+            "verified at sync; empty when nothing was verified (tree images, remotes without "
+            "keys)."
+        ),
+    )
+    sbat = serializers.JSONField(
+        read_only=True,
+        help_text=_(
+            "SBAT entries of a UEFI binary's .sbat section (component_name, "
+            "component_generation, vendor_name, vendor_package_name, vendor_version, "
+            "vendor_url); null for other files."
+        ),
+    )
+    sbat_revocations = serializers.SerializerMethodField(
+        help_text=_(
+            "SBAT components revoked by SbatLevel %(level)s (shim before 15.8): Secure Boot "
+            "machines that applied it refuse to run this file. Empty when none."
+        )
+        % {"level": SBAT_POLICY_LEVEL},
+    )
+    sbat_revoked = serializers.SerializerMethodField(
+        help_text=_("True when sbat_revocations is not empty.")
+    )
+
+    def get_sbat_revocations(self, bootfile) -> list[str]:
+        return revoked_components(bootfile.sbat or [])
+
+    def get_sbat_revoked(self, bootfile) -> bool:
+        return bool(revoked_components(bootfile.sbat or []))
 
     class Meta:
         model = BootFile
@@ -86,6 +121,10 @@ class BootFileSerializer(NoArtifactContentSerializer):
             "source_package",
             "source_package_checksum",
             "artifact",
+            "signing_key_id",
+            "sbat",
+            "sbat_revocations",
+            "sbat_revoked",
         )
 
 
@@ -102,6 +141,16 @@ class BootTreeSerializer(NoArtifactContentSerializer):
     )
     digest = serializers.CharField(
         read_only=True, help_text=_("SHA-256 identifying the tree: its .treeinfo and files.")
+    )
+    source_url = serializers.CharField(
+        read_only=True, help_text=_("URL of the tree root it was first synced from.")
+    )
+    kernel_version = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Release the tree's x86 kernel image declares ('6.8.5-301.fc40.x86_64'); empty "
+            "when unknown."
+        ),
     )
     treeinfo = ArtifactHrefField(help_text=_("Artifact of the tree's original '.treeinfo'."))
     files = DetailRelatedField(
@@ -123,6 +172,8 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "digest",
             "treeinfo",
             "files",
+            "source_url",
+            "kernel_version",
         )
 
 
@@ -154,6 +205,37 @@ class BootfilesRemoteSerializer(RemoteSerializer):
         )
         % {"defaults": dict(DEFAULT_BOOTLOADERS)},
     )
+
+    openpgp_keys = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        trim_whitespace=False,
+        help_text=_(
+            "ASCII-armored OpenPGP public keys (one or more, e.g. Fedora's release key). When "
+            "set, every package a sync extracts bootloaders from must carry a header signature "
+            "by one of them, over an unaltered header and payload; otherwise the sync fails."
+        ),
+    )
+    openpgp_key_ids = serializers.SerializerMethodField(
+        help_text=_("Key ids of the primary keys in openpgp_keys.")
+    )
+
+    def get_openpgp_key_ids(self, remote) -> list[str]:
+        if not remote.openpgp_keys:
+            return []
+        return Keyring.from_armored(remote.openpgp_keys).primary_key_ids
+
+    def validate_openpgp_keys(self, value):
+        """Public keys that pysequoia reads, or nothing ("" and null mean no verification)."""
+        if not value:
+            return None
+        try:
+            Keyring.from_armored(value)
+        except KeyringError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
 
     def validate_url(self, url):
         """A tree root is fetched over HTTP(S), or from an allowed local path (file://)."""
@@ -196,7 +278,7 @@ class BootfilesRemoteSerializer(RemoteSerializer):
         return value
 
     class Meta:
-        fields = RemoteSerializer.Meta.fields + ("bootloaders",)
+        fields = RemoteSerializer.Meta.fields + ("bootloaders", "openpgp_keys", "openpgp_key_ids")
         model = BootfilesRemote
 
 
@@ -219,8 +301,19 @@ def _validate_package_path(package, path):
 class BootfilesRepositorySerializer(RepositorySerializer):
     """A repository of the netboot trees of one OS family."""
 
+    manifest_signing_service = RelatedField(
+        help_text=_(
+            "A pulp_container manifest signing service; the repository's `sign` action uses "
+            "it unless the request names another."
+        ),
+        view_name="signing-services-detail",
+        queryset=ManifestSigningService.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+
     class Meta:
-        fields = RepositorySerializer.Meta.fields
+        fields = RepositorySerializer.Meta.fields + ("manifest_signing_service",)
         model = BootfilesRepository
 
 

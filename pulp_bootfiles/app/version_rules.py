@@ -47,3 +47,20 @@ def match_oci_side(new_version):
         new_version.remove_content(new_version.content.filter(pk__in=present - wanted))
     if wanted - present:
         new_version.add_content(Content.objects.filter(pk__in=wanted - present))
+
+
+def drop_stale_signatures(new_version):
+    """
+    Remove the ManifestSignatures of manifests that left the version.
+
+    A re-sync that changes a tree moves its tag to a new manifest; the old manifest's signature
+    vouches for nothing the version serves. The new manifest is unsigned until signed again.
+    """
+    from pulp_container.app.models import Manifest, ManifestSignature
+
+    manifests = Manifest.objects.filter(pk__in=new_version.content)
+    stale = ManifestSignature.objects.filter(pk__in=new_version.content).exclude(
+        signed_manifest__in=manifests
+    )
+    if stale.exists():
+        new_version.remove_content(stale)

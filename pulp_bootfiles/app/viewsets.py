@@ -1,6 +1,7 @@
 """REST endpoints: remotes, repositories (with sync), versions and read-only content."""
 
 from drf_spectacular.utils import extend_schema
+from pulp_container.app.viewsets import SignOperationsMixin
 from pulpcore.plugin.serializers import AsyncOperationResponseSerializer
 from pulpcore.plugin.tasking import dispatch
 from pulpcore.plugin.viewsets import (
@@ -50,6 +51,7 @@ class BootFileFilter(ContentFilter):
             "relative_path": ["exact", "in"],
             "sha256": ["exact"],
             "source_package": ["exact"],
+            "signing_key_id": ["exact"],
         }
 
 
@@ -105,10 +107,12 @@ _VIEW_REPOSITORY = (
 )
 
 
-class BootfilesRepositoryViewSet(RepositoryViewSet, RolesMixin):
+class BootfilesRepositoryViewSet(SignOperationsMixin, RepositoryViewSet, RolesMixin):
     """
     <!-- User-facing documentation, rendered as html-->
-    A repository of netboot trees of one OS family, one tree per (release, arch).
+    A repository of netboot trees of one OS family, one tree per (release, arch). Its `sign`
+    action (pulp_container's) signs the tagged manifests and indexes with a manifest signing
+    service, for clients whose policy.json requires `signedBy`.
     """
 
     endpoint_name = "bootfiles"
@@ -117,7 +121,7 @@ class BootfilesRepositoryViewSet(RepositoryViewSet, RolesMixin):
     queryset_filtering_required_permission = "bootfiles.view_bootfilesrepository"
     DEFAULT_ACCESS_POLICY = owned_object_policy(
         "bootfilesrepository",
-        extra_actions=[("sync", "sync")],
+        extra_actions=[("sync", "sync"), ("sign", "modify")],
         create_conditions=[_VIEW_REMOTE],
         change_conditions=[_VIEW_REMOTE],
     )

@@ -52,6 +52,8 @@ class NetbootFile:
         size (int): Size of the file in bytes.
         src_path (str): Path of the file in the tree or package.
         src_rpm (str): NEVRA of the RPM the file was extracted from; "" for tree images.
+        src_rpm_key (str): Key id whose signature on that RPM was verified; "" when none was.
+        sbat (str): The file's SBAT text (CSV lines), "" when it has none.
     """
 
     title: str
@@ -59,6 +61,8 @@ class NetbootFile:
     size: int
     src_path: str
     src_rpm: str = ""
+    src_rpm_key: str = ""
+    sbat: str = ""
 
     def __post_init__(self):
         problem = _title_problem(self.title)
@@ -170,6 +174,10 @@ def _layer(file):
     annotations = {ANNOTATION.TITLE: file.title, ANNOTATION.SRC_PATH: file.src_path}
     if file.src_rpm:
         annotations[ANNOTATION.SRC_RPM] = file.src_rpm
+    if file.src_rpm_key:
+        annotations[ANNOTATION.SRC_RPM_KEY] = file.src_rpm_key
+    if file.sbat:
+        annotations[ANNOTATION.SBAT] = file.sbat
     return {
         "mediaType": MEDIA_TYPE.NETBOOT_FILE,
         "digest": f"sha256:{file.sha256}",
@@ -178,16 +186,21 @@ def _layer(file):
     }
 
 
-def build_manifest(files, *, release, source=None, created=None) -> bytes:
+def build_manifest(files, *, release, source=None, created=None, kernel_version=None) -> bytes:
     """
     The bytes of the OCI image manifest of one (release, arch) netboot artifact.
 
     Args:
         files (iterable of NetbootFile): The files, one layer each, in any order.
         release (str): Release version, the `org.opencontainers.image.version` annotation.
-        source (str): URL for `org.opencontainers.image.source`, left out when None.
-        created (int): Build time (seconds since the epoch) for `org.opencontainers.image.created`,
-            left out when None. Never the wall clock: the manifest must be deterministic.
+        source (str): URL of the source tree, for `org.opencontainers.image.source` and
+            `org.pulpproject.netboot.tree.url`; left out when None or "".
+        created (int): The tree's build time (seconds since the epoch), for
+            `org.opencontainers.image.created` (RFC 3339) and
+            `org.pulpproject.netboot.tree.build_timestamp` (as given); left out when None.
+            Never the wall clock: the manifest must be deterministic.
+        kernel_version (str): For `org.pulpproject.netboot.kernel.version`; left out when None
+            or "".
 
     Raises:
         ValueError: No files, two files with one title, or an unusable release or created time.
@@ -206,10 +219,14 @@ def build_manifest(files, *, release, source=None, created=None) -> bytes:
         ANNOTATION.NETBOOT_VERSION: NETBOOT_SPEC_VERSION,
         ANNOTATION.VERSION: release,
     }
-    if source is not None:
+    if source:
         annotations[ANNOTATION.SOURCE] = source
+        annotations[ANNOTATION.TREE_URL] = source
     if created is not None:
         annotations[ANNOTATION.CREATED] = _rfc3339(created)
+        annotations[ANNOTATION.TREE_BUILD_TIMESTAMP] = str(created)
+    if kernel_version:
+        annotations[ANNOTATION.KERNEL_VERSION] = kernel_version
     return _serialize(
         {
             "schemaVersion": 2,

@@ -26,10 +26,13 @@ TAG = {
     "BASENAMES": 1117,
     "PAYLOADFORMAT": 1124,
     "PAYLOADCOMPRESSOR": 1125,
+    "PAYLOADDIGESTALGO": 5093,
     "LONGSIZE": 5009,
 }
 INT_SIZES = {4: 4, 5: 8}  # RPM_INT32_TYPE, RPM_INT64_TYPE
 STRING_TYPES = (6, 9)  # RPM_STRING_TYPE, RPM_I18NSTRING_TYPE (first translation)
+STRING_ARRAY_TYPE = 8
+BIN_TYPE = 7
 
 
 class RpmError(ValueError):
@@ -82,6 +85,8 @@ class _Header:
         index = read_exact(stream, 16 * count, source, what)
         self.data = read_exact(stream, data_size, source, what)
         self.size = 16 + 16 * count + data_size
+        # The exact bytes, as a header-only signature covers them (magic and index included).
+        self.raw = intro + index + self.data
         self.source, self.what = source, what
         self.index = {}
         for tag, type_, offset, tag_count in struct.iter_unpack(">IIII", index):
@@ -123,11 +128,40 @@ class _Header:
         entry = self.index.get(TAG[name])
         return entry[2] if entry else 0
 
+    def binary(self, tag: int) -> bytes | None:
+        """The bytes of a BIN tag (by number), or None when the tag is absent."""
+        entry = self.index.get(tag)
+        if entry is None:
+            return None
+        type_, offset, count = entry
+        if type_ != BIN_TYPE:
+            raise RpmError(f"{self.source}: {self.what} tag {tag} has unexpected type {type_}")
+        if offset + count > len(self.data):
+            raise RpmError(f"{self.source}: {self.what} tag {tag} points outside the header data")
+        return self.data[offset : offset + count]
 
-def read_header(stream: BinaryIO, source: str) -> RpmHeader:
-    """Read the lead, signature and main header; leave `stream` at the start of the payload.
+    def strings(self, tag: int) -> list[str] | None:
+        """The values of a STRING or STRING_ARRAY tag (by number), or None when absent."""
+        entry = self.index.get(tag)
+        if entry is None:
+            return None
+        type_, offset, count = entry
+        if type_ not in (*STRING_TYPES, STRING_ARRAY_TYPE):
+            raise RpmError(f"{self.source}: {self.what} tag {tag} has unexpected type {type_}")
+        values = []
+        for _ in range(1 if type_ != STRING_ARRAY_TYPE else count):
+            end = self.data.find(b"\0", offset)
+            if end < 0:
+                raise RpmError(f"{self.source}: {self.what} tag {tag} is not NUL-terminated")
+            values.append(self.data[offset:end].decode("ascii", "replace"))
+            offset = end + 1
+        return values
 
-    `source` names the package (file name or URL) in every error message.
+
+def read_headers(stream: BinaryIO, source: str) -> tuple[_Header, _Header]:
+    """Read the lead, then return the (signature, main) header structures.
+
+    Leaves `stream` at the start of the payload. `source` names the package in every error.
     """
     lead = read_exact(stream, LEAD_SIZE, source, "lead")
     if lead[:4] != LEAD_MAGIC:
@@ -137,7 +171,15 @@ def read_header(stream: BinaryIO, source: str) -> RpmHeader:
         raise RpmError(f"{source}: unsupported signature type {sigtype} in the lead")
     signature = _Header(stream, source, "signature header")
     read_exact(stream, -signature.size % 8, source, "signature header")  # padded to 8 bytes
-    main = _Header(stream, source, "header")
+    return signature, _Header(stream, source, "header")
+
+
+def read_header(stream: BinaryIO, source: str) -> RpmHeader:
+    """Read the lead, signature and main header; leave `stream` at the start of the payload.
+
+    `source` names the package (file name or URL) in every error message.
+    """
+    _signature, main = read_headers(stream, source)
     size = main.integer("LONGSIZE")
     if size is None:
         size = main.integer("SIZE")

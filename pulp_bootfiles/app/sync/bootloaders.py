@@ -15,7 +15,7 @@ from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_bootfiles.app.constants import NOARCH, REPOMD_PATH
-from pulp_bootfiles.app.formats import compression, repodata, rpm_payload
+from pulp_bootfiles.app.formats import compression, repodata, rpm_payload, rpm_signature, sbat
 from pulp_bootfiles.app.models import BootFile
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import fetch, tree_url
@@ -24,8 +24,11 @@ from pulp_bootfiles.app.sync.fetch import fetch, tree_url
 class BootloaderSource:
     """The bootloader BootFiles of one tree, as DeclarativeContent ready for the pipeline."""
 
-    def __init__(self, remote, treeinfo, selection, tree_base_url, previous_tree=None):
+    def __init__(
+        self, remote, treeinfo, selection, tree_base_url, previous_tree=None, keyring=None
+    ):
         self.remote = remote
+        self.keyring = keyring  # formats.openpgp.Keyring: packages must be signed by one
         self.treeinfo = treeinfo
         self.selection = selection  # {package name: [absolute path in the package, ...]}
         self.repo_url = tree_url(tree_base_url, treeinfo.repository.rstrip("/") + "/")
@@ -79,6 +82,8 @@ class BootloaderSource:
         ).count()
         if have != wanted or stored != len(bootfiles):
             return None
+        if self.keyring and not all(f.signing_key_id in self.keyring.key_ids for f in bootfiles):
+            return None  # extracted without (or before) these keys: verify the packages now
         return bootfiles
 
     async def _newest_packages(self, primary):
@@ -128,7 +133,9 @@ class BootloaderSource:
             expected_digests={entry.checksum_type: entry.checksum},
             expected_size=entry.size,
         )
-        extracted = await asyncio.to_thread(_extract, download.path, entry, paths)
+        signing_key_id, extracted, sbats = await asyncio.to_thread(
+            _verify_and_extract, download.path, entry, paths, self.keyring
+        )
         Path(download.path).unlink()
         dcs = []
         for path in paths:
@@ -141,6 +148,8 @@ class BootloaderSource:
                 sha256=found.sha256,
                 source_package=entry.nevra,
                 source_package_checksum=checksum,
+                signing_key_id=signing_key_id,
+                sbat=sbats[path],
             )
             da = DeclarativeArtifact(
                 artifact=artifact, url=url, relative_path=bootfile.content_path
@@ -151,6 +160,12 @@ class BootloaderSource:
     def _already_extracted(self, checksum, paths):
         """The BootFiles an earlier sync extracted from this exact package, if all are stored."""
         relative_paths = [path.lstrip("/") for path in paths]
+        # Verified with these keys, or (without keys) the units no verification made.
+        signed = (
+            {"signing_key_id__in": list(self.keyring.key_ids)}
+            if self.keyring
+            else {"signing_key_id": ""}
+        )
         bootfiles = list(
             BootFile.objects.filter(
                 _pulp_domain=get_domain_pk(),
@@ -159,8 +174,11 @@ class BootloaderSource:
                 relative_path__in=relative_paths,
                 source_package_checksum=checksum,
                 contentartifact__artifact__isnull=False,
-            )
+                **signed,
+            ).order_by("relative_path", "signing_key_id")
         )
+        # One unit per path (a package signed by two keys of the ring may have two).
+        bootfiles = list({b.relative_path: b for b in reversed(bootfiles)}.values())
         if sorted(b.relative_path for b in bootfiles) != sorted(relative_paths):
             return None
         return bootfiles
@@ -169,6 +187,37 @@ class BootloaderSource:
 def package_name(nevra):
     """'grub2-efi-x64-1:2.06-5.x86_64' -> 'grub2-efi-x64' (names may contain dashes)."""
     return nevra.rsplit("-", 2)[0]
+
+
+def _verify_and_extract(rpm_path, entry, paths, keyring):
+    """
+    Verify the RPM's signature when there are keys, then extract; nothing is extracted from a
+    package that fails. Returns the signing key id (or ""), {path: (ExtractedFile, Artifact)}
+    and {path: SBAT entries or None}.
+    """
+    signing_key_id = ""
+    if keyring:
+        source = posixpath.basename(entry.location)
+        with open(rpm_path, "rb") as stream:
+            signing_key_id = parse_or_fail(rpm_signature.verify_package, stream, keyring, source)
+    extracted = _extract(rpm_path, entry, paths)
+    sbats = {
+        path: _sbat_of(found.path, posixpath.basename(path))
+        for path, (found, _artifact) in extracted.items()
+    }
+    return signing_key_id, extracted, sbats
+
+
+def _sbat_of(path, name):
+    """The SBAT entries of an extracted UEFI binary (as dicts), None for other files.
+
+    A file that starts like a PE file must be a well-formed one; anything else has no SBAT.
+    """
+    with open(path, "rb") as stream:
+        if not sbat.is_pe(stream):
+            return None
+        entries = parse_or_fail(sbat.read_sbat, stream, name)
+    return None if entries is None else [entry.as_dict() for entry in entries]
 
 
 def _extract(rpm_path, entry, paths):

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
@@ -10,11 +11,16 @@ from pulpcore.plugin.models import Artifact, ProgressReport, Remote
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 
 from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, TREEINFO_NAME
+from pulp_bootfiles.app.formats.kernel import read_kernel_version
+from pulp_bootfiles.app.formats.openpgp import Keyring
+from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulp_bootfiles.app.formats.treeinfo import parse_treeinfo
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync.bootloaders import BootloaderSource
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import fetch, tree_url
+
+log = logging.getLogger(__name__)
 
 
 class BootTreeFirstStage(Stage):
@@ -47,14 +53,17 @@ class BootTreeFirstStage(Stage):
             self._selection(treeinfo.arch),
             self.remote.url,
             previous_tree=await sync_to_async(self._current_tree)(treeinfo),
+            keyring=parse_or_fail(_keyring, self.remote.openpgp_keys),
         )
         bootloader_dcs = await bootloaders.declarative_contents()
         _check_unique_names(file_dcs + bootloader_dcs)
+        await _warn_revoked(dc.content for dc in bootloader_dcs)
         for dc in bootloader_dcs:
             await self.put(dc)
         files = [await dc.resolution() for dc in file_dcs + bootloader_dcs]
 
         tree_dc = self._tree(treeinfo, download, treeinfo_url, files, bootloaders.repodata_checksum)
+        tree_dc.content.kernel_version = await sync_to_async(_kernel_version)(treeinfo, files)
         await self.put(tree_dc)
         tree = await tree_dc.resolution()
         await sync_to_async(tree.files.set)(files)
@@ -109,6 +118,7 @@ class BootTreeFirstStage(Stage):
             build_timestamp=treeinfo.build_timestamp,
             digest=tree_digest(artifact.sha256, files),
             repodata_checksum=repodata_checksum,
+            source_url=self.remote.url,
         )
         d_artifact = DeclarativeArtifact(
             artifact=artifact,
@@ -123,7 +133,13 @@ def tree_digest(treeinfo_sha256, files):
     """SHA-256 over a canonical listing of the tree: same .treeinfo and files, same digest."""
     listing = {
         "treeinfo": treeinfo_sha256,
-        "files": sorted([f.relative_path, f.sha256, f.source_package_checksum] for f in files),
+        # A verified file is another unit than the same file unverified, so is its tree; the
+        # key id is only listed when there is one, so unverified trees keep their digests.
+        "files": sorted(
+            [f.relative_path, f.sha256, f.source_package_checksum]
+            + ([f.signing_key_id] if f.signing_key_id else [])
+            for f in files
+        ),
     }
     return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
 
@@ -139,3 +155,45 @@ def _check_unique_names(dcs):
                 "choose other bootloader paths on the remote"
             )
         seen[name] = path
+
+
+def _keyring(armored):
+    """The remote's OpenPGP keys, or None when it has none (no verification)."""
+    if not armored:
+        return None
+    try:
+        return Keyring.from_armored(armored)
+    except ValueError as exc:
+        raise ValueError(f"the remote's openpgp_keys: {exc}") from exc
+
+
+async def _warn_revoked(bootfiles):
+    """A finished progress report per bootloader whose SBAT the current SbatLevel revokes, so
+    the task tells the user before a machine refuses to boot it."""
+    for bootfile in bootfiles:
+        revoked = revoked_components(bootfile.sbat or [])
+        if not revoked:
+            continue
+        message = (
+            f"{bootfile.name} ({bootfile.source_package}): SBAT {', '.join(revoked)}; revoked "
+            f"by SbatLevel {SBAT_POLICY_LEVEL}, Secure Boot machines that applied it refuse it"
+        )
+        log.warning(message)
+        async with ProgressReport(
+            message=message, code="sync.warning.sbat_revoked", total=1
+        ) as report:
+            await report.aincrement()
+
+
+def _kernel_version(treeinfo, files):
+    """The kernel release of the tree's kernel image, when it is stored and readable."""
+    kernel_paths = {image.path for image in treeinfo.images if image.role == "kernel"}
+    for bootfile in files:
+        if bootfile.relative_path not in kernel_paths:
+            continue
+        content_artifact = bootfile.contentartifact_set.select_related("artifact").first()
+        if content_artifact is None or content_artifact.artifact is None:
+            return ""  # on_demand: not downloaded at sync
+        with content_artifact.artifact.file.open("rb") as stream:
+            return read_kernel_version(stream) or ""
+    return ""

@@ -134,9 +134,38 @@ def test_manifest_annotations_with_source_and_created():
         "org.pulpproject.netboot.version": "1",
         "org.opencontainers.image.version": "40",
         "org.opencontainers.image.source": "https://example.org/fedora/40/",
+        "org.pulpproject.netboot.tree.url": "https://example.org/fedora/40/",
         "org.opencontainers.image.created": "2024-04-17T22:46:55Z",
+        "org.pulpproject.netboot.tree.build_timestamp": "1713394015",
     }
     assert ANNOTATION.CREATED == "org.opencontainers.image.created"
+
+
+def test_provenance_and_trust_annotations():
+    shim = NetbootFile(
+        "shimx64.efi",
+        "c" * 64,
+        3,
+        "boot/efi/EFI/fedora/shimx64.efi",
+        "shim-x64-15.8-3.x86_64",
+        src_rpm_key="32fc8128bac21096",
+        sbat="sbat,1\nshim,4\n",
+    )
+    doc = json.loads(
+        build_manifest([shim], release="40", source="", kernel_version="6.8.5-301.fc40.x86_64")
+    )
+    assert doc["annotations"] == {
+        "org.pulpproject.netboot.version": "1",
+        "org.opencontainers.image.version": "40",
+        "org.pulpproject.netboot.kernel.version": "6.8.5-301.fc40.x86_64",
+    }
+    assert doc["layers"][0]["annotations"] == {
+        "org.opencontainers.image.title": "shimx64.efi",
+        "org.pulpproject.netboot.src.path": "boot/efi/EFI/fedora/shimx64.efi",
+        "org.pulpproject.netboot.src.rpm": "shim-x64-15.8-3.x86_64",
+        "org.pulpproject.netboot.src.rpm.key": "32fc8128bac21096",
+        "org.pulpproject.netboot.sbat": "sbat,1\nshim,4\n",
+    }
 
 
 def test_created_epoch_zero_is_kept():

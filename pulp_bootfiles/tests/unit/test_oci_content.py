@@ -158,6 +158,7 @@ def test_per_arch_manifests(trees):
             "org.pulpproject.netboot.version": "1",
             "org.opencontainers.image.version": "40",
             "org.opencontainers.image.created": "2024-04-17T22:46:55Z",
+            "org.pulpproject.netboot.tree.build_timestamp": str(BUILD_TIMESTAMP),
         }
         files = {unit.name: unit for unit in tree.files.all()}
         layers = {layer["annotations"][ANNOTATION.TITLE]: layer for layer in doc["layers"]}

@@ -1,6 +1,7 @@
 """Validation of the remote's bootloader selection: each rule refuses what it should."""
 
 import pytest
+from pysequoia import Tsk
 
 from pulp_bootfiles.app.serializers import BootfilesRemoteSerializer
 
@@ -55,3 +56,31 @@ def test_accepted(bootloaders):
 )
 def test_refused(bootloaders, message):
     assert message in errors(bootloaders)
+
+
+def keys_result(openpgp_keys):
+    serializer = BootfilesRemoteSerializer(
+        data={"name": "n", "url": "http://mirror.invalid/t/", "openpgp_keys": openpgp_keys}
+    )
+    serializer.is_valid()
+    return serializer
+
+
+def test_openpgp_keys_accepted_and_blank_means_none():
+    armored = "".join(
+        str(Tsk.generate(user_id).extract_certificate())
+        for user_id in ("Packager <packager@example.invalid>", "Other <other@example.invalid>")
+    )
+    assert keys_result(armored).validated_data["openpgp_keys"] == armored
+    assert keys_result("").validated_data["openpgp_keys"] is None
+
+
+@pytest.mark.parametrize(
+    "openpgp_keys, message",
+    [
+        ("just text", "not an OpenPGP public key"),
+        (str(Tsk.generate("Secret <secret@example.invalid>")), "secret key material"),
+    ],
+)
+def test_openpgp_keys_refused(openpgp_keys, message):
+    assert message in str(keys_result(openpgp_keys).errors.get("openpgp_keys", ""))

@@ -1,7 +1,9 @@
 """Repository version rules on the real database: one tree per pair, exactly its files."""
 
 import pytest
+from pulp_container.app.models import Manifest, ManifestSignature
 
+from pulp_bootfiles.app.constants import MEDIA_TYPE
 from pulp_bootfiles.app.models import BootFile, BootfilesRepository, BootTree
 
 pytestmark = pytest.mark.django_db
@@ -66,4 +68,23 @@ def test_a_file_no_tree_lists_is_dropped(repository):
     tree = boottree([kernel], "1")
     stray = bootfile("images/stray.img", sha="d")
     version = add(repository, kernel, tree, stray)
+    assert content_of(version) == {kernel, tree}
+
+
+def test_a_signature_of_a_manifest_outside_the_version_is_dropped(repository):
+    kernel = bootfile("images/pxeboot/vmlinuz")
+    tree = boottree([kernel], "1")
+    gone = Manifest.objects.create(
+        digest="sha256:" + "e" * 64, schema_version=2, media_type=MEDIA_TYPE.MANIFEST_OCI, data="{}"
+    )
+    signature = ManifestSignature.objects.create(
+        name=f"{gone.digest}@{'f' * 32}",
+        digest="sha256:" + "f" * 64,
+        type="atomic",
+        key_id="32fc8128bac21096",
+        timestamp=1700000000,
+        data="c2lnbmF0dXJl",
+        signed_manifest=gone,
+    )
+    version = add(repository, kernel, tree, signature)
     assert content_of(version) == {kernel, tree}
