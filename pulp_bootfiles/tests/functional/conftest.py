@@ -12,6 +12,7 @@ REMOTES = "/pulp/api/v3/remotes/bootfiles/bootfiles/"
 REPOSITORIES = "/pulp/api/v3/repositories/bootfiles/bootfiles/"
 FILES = "/pulp/api/v3/content/bootfiles/files/"
 TREES = "/pulp/api/v3/content/bootfiles/trees/"
+OCI_REMOTES = "/pulp/api/v3/remotes/bootfiles/oci/"
 
 
 def pytest_collection_modifyitems(items):
@@ -108,3 +109,14 @@ def synced_files(pulp):
         return {f["content_path"]: f for f in pulp.list(FILES, repository_version=version_href)}
 
     return files
+
+
+@pytest.fixture
+def oci_remote_factory(created):
+    """Create a bootfiles OCI remote (a registry repository to sync from or push to)."""
+
+    def make(url, upstream_name, **fields):
+        body = {"name": f"oci-{uuid.uuid4()}", "url": url, "upstream_name": upstream_name}
+        return created(OCI_REMOTES, {**body, **fields})
+
+    return make
