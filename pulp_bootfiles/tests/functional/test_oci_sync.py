@@ -39,18 +39,14 @@ def latest(pulp, repository):
 
 
 def test_pulp_to_pulp_gives_identical_artifacts(
-    tree_factory,
-    remote_factory,
+    netboot_upstream,
     repository_factory,
     sync,
     distribution_factory,  # noqa: F811
     oci_remote_factory,
     pulp,
 ):
-    upstream = repository_factory()
-    for arch in ("x86_64", "aarch64"):
-        sync(upstream, remote_factory(tree_factory(arch=arch)[1]))
-    upstream_dist = distribution_factory(repository=upstream["pulp_href"])
+    upstream, upstream_dist = netboot_upstream["repository"], netboot_upstream["distribution"]
 
     downstream = repository_factory()
     remote = oci_remote_factory(API, upstream_dist["base_path"])
