@@ -12,10 +12,7 @@ from pulp_bootfiles.tests.functional.test_oci_sync import (
     latest,
     registry_tags,
 )
-from pulp_bootfiles.tests.functional.test_serve import (  # noqa: F401 (fixture)
-    distribution_factory,
-    registry_get,
-)
+from pulp_bootfiles.tests.functional.test_serve import registry_get
 
 UPSTREAM_PULPS = "/pulp/api/v3/upstream-pulps/"
 MANIFESTS = "/pulp/api/v3/content/container/manifests/"
@@ -35,10 +32,26 @@ def wait_for_group(pulp, group_href, timeout=300):
 
 
 @pytest.fixture
-def replica_objects(pulp):
-    """Delete what replication made (by name, of any plugin) after the test."""
+def replica_objects(pulp, netboot_upstream):
+    """
+    Delete what replication made (by name, of any plugin) after the test.
+
+    Replication points the distribution of the same name at the replica; it is pointed back
+    at the shared upstream repository first.
+    """
     names = []
     yield names
+    pulp.wait(
+        pulp.request(
+            "PATCH",
+            netboot_upstream["distribution"]["pulp_href"],
+            json={
+                "repository": netboot_upstream["repository"]["pulp_href"],
+                "repository_version": None,
+            },
+            expect=202,
+        ).json()["task"]
+    )
     for name in names:
         for endpoint in ("/pulp/api/v3/repositories/", "/pulp/api/v3/remotes/"):
             for obj in pulp.list(endpoint, name=name):
@@ -54,18 +67,9 @@ def replica_objects(pulp):
     "ContainerRemote of the same name first, so the bootfiles remote's name is taken",
 )
 def test_replicate_mirrors_a_bootfiles_distribution(
-    tree_factory,
-    remote_factory,
-    repository_factory,
-    sync,
-    distribution_factory,  # noqa: F811
-    created,
-    replica_objects,
-    pulp,
+    netboot_upstream, created, replica_objects, pulp
 ):
-    upstream = repository_factory()
-    sync(upstream, remote_factory(tree_factory(arch="x86_64")[1]))
-    distribution = distribution_factory(repository=upstream["pulp_href"])
+    upstream, distribution = netboot_upstream["repository"], netboot_upstream["distribution"]
     base_path, name = distribution["base_path"], distribution["name"]
     served_before = {tag: registry_get(base_path, tag).content for tag in registry_tags(base_path)}
     replica_objects.append(name)
