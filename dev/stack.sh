@@ -28,9 +28,11 @@ as_postgres() {
 }
 
 system_packages() {
-  # Debian tools the plugin and its tests use: rpm (rpmbuild), createrepo_c, skopeo, zstd.
+  # Debian tools the plugin and its tests use: rpm (rpmbuild), createrepo_c, skopeo, zstd,
+  # docker-registry (distribution 2.8: the external registry of the push/sync-back tests).
   local missing=()
-  for cmd in rpmbuild:rpm createrepo_c:createrepo-c skopeo:skopeo zstd:zstd cpio:cpio; do
+  for cmd in rpmbuild:rpm createrepo_c:createrepo-c skopeo:skopeo zstd:zstd cpio:cpio \
+      docker-registry:docker-registry; do
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
   # Chain of trust tests: gpg makes keys for rpmsign (from rpm), objdump checks test PE files.
@@ -42,7 +44,17 @@ system_packages() {
     log "installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    quiet_registry_service "${missing[@]}"
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+}
+
+quiet_registry_service() {
+  # On a systemd machine the Debian package starts a registry on :5000 for everyone; the tests
+  # start their own on a free loopback port, so stop the one this script just installed.
+  case " $* " in *" docker-registry "*) ;; *) return 0 ;; esac
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
   fi
 }
 

@@ -1,6 +1,8 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
+from django.contrib.postgres import fields
 from django.db import models
+from pulp_container.app.downloaders import RegistryAuthDownloaderFactory, RegistryAuthHttpDownloader
 from pulp_container.app.models import (
     Blob,
     ContainerDistribution,
@@ -148,6 +150,52 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
         ]
 
 
+class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):
+    """
+    A registry repository of netboot OCI artifacts to sync from (another Pulp, quay, Fedora's).
+
+    Downloads go through pulp_container's registry downloader, which answers the registry's
+    Bearer token or Basic challenge with `username`/`password`. Also the target of a push.
+
+    Fields:
+        upstream_name (str): The repository name in the registry ("fedora/netboot").
+        include_tags (list): Tag patterns (fnmatch) to sync; null means every netboot tag.
+        exclude_tags (list): Tag patterns (fnmatch) to leave out.
+    """
+
+    TYPE = "oci"
+
+    upstream_name = models.TextField()
+    include_tags = fields.ArrayField(models.TextField(), null=True)
+    exclude_tags = fields.ArrayField(models.TextField(), null=True)
+
+    @property
+    def download_factory(self):
+        """pulp_container's factory: one token shared by this remote's downloaders."""
+        try:
+            return self._download_factory
+        except AttributeError:
+            self._download_factory = RegistryAuthDownloaderFactory(
+                self,
+                downloader_overrides={
+                    "http": RegistryAuthHttpDownloader,
+                    "https": RegistryAuthHttpDownloader,
+                },
+            )
+            return self._download_factory
+
+    def get_downloader(self, remote_artifact=None, url=None, **kwargs):
+        """A downloader that handles the registry's auth challenges."""
+        kwargs["remote"] = self
+        return super().get_downloader(remote_artifact=remote_artifact, url=url, **kwargs)
+
+    class Meta:
+        default_related_name = "%(app_label)s_%(model_name)s"
+        permissions = [
+            ("manage_roles_bootfilesociremote", "Can manage roles on bootfiles OCI remotes"),
+        ]
+
+
 class BootfilesRepository(Repository, AutoAddObjPermsMixin):
     """
     A repository of the netboot trees of one OS family, one BootTree per (release, arch).
@@ -167,7 +215,7 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
 
     TYPE = "bootfiles"
     CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag, ManifestSignature]
-    REMOTE_TYPES = [BootfilesRemote]
+    REMOTE_TYPES = [BootfilesRemote, BootfilesOCIRemote]
 
     pending_blobs = models.ManyToManyField(Blob)
     pending_manifests = models.ManyToManyField(Manifest)

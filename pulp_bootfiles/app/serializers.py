@@ -27,6 +27,7 @@ from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_component
 from pulp_bootfiles.app.models import (
     BootFile,
     BootfilesDistribution,
+    BootfilesOCIRemote,
     BootfilesRemote,
     BootfilesRepository,
     BootTree,
@@ -152,7 +153,11 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "when unknown."
         ),
     )
-    treeinfo = ArtifactHrefField(help_text=_("Artifact of the tree's original '.treeinfo'."))
+    treeinfo = ArtifactHrefField(
+        help_text=_(
+            "Artifact of the tree's original '.treeinfo'; null for a tree synced from a registry."
+        )
+    )
     files = DetailRelatedField(
         many=True,
         read_only=True,
@@ -298,6 +303,65 @@ def _validate_package_path(package, path):
         )
 
 
+class BootfilesOCIRemoteSerializer(RemoteSerializer):
+    """A registry repository of netboot OCI artifacts to sync from, or to push to."""
+
+    url = serializers.CharField(
+        help_text=_("URL of the registry, e.g. 'https://quay.io' (its API is under '/v2/')."),
+    )
+    upstream_name = serializers.CharField(
+        help_text=_("Name of the repository in the registry, e.g. 'fedora/netboot'."),
+    )
+    include_tags = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "Tags to sync, as fnmatch patterns ('4?', '40-amd64'); null takes every netboot "
+            "tag. A release tag takes all its architectures, '<release>-<goarch>' one."
+        ),
+    )
+    exclude_tags = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Tags to leave out, as fnmatch patterns."),
+    )
+    policy = serializers.ChoiceField(
+        help_text=_(
+            "Only 'immediate': a layer's size and bytes are checked at sync, before it is served."
+        ),
+        choices=Remote.POLICY_CHOICES,
+        default=Remote.IMMEDIATE,
+    )
+
+    def validate_policy(self, policy):
+        if policy != Remote.IMMEDIATE:
+            raise serializers.ValidationError(
+                _("An OCI remote downloads every layer at sync: only 'immediate' is supported.")
+            )
+        return policy
+
+    def validate_url(self, url):
+        """A registry is spoken to over HTTP(S), at its root."""
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise serializers.ValidationError(
+                _("'{url}' is not an http(s):// URL of a registry.").format(url=url)
+            )
+        return super().validate_url(url)
+
+    def validate_upstream_name(self, value):
+        """A repository name as the OCI distribution spec writes it."""
+        return validate_registry_path(value)
+
+    class Meta:
+        fields = RemoteSerializer.Meta.fields + ("upstream_name", "include_tags", "exclude_tags")
+        model = BootfilesOCIRemote
+
+
 class BootfilesRepositorySerializer(RepositorySerializer):
     """A repository of the netboot trees of one OS family."""
 
@@ -329,6 +393,30 @@ class BootfilesRepositorySyncSerializer(RepositorySyncURLSerializer):
             "files replace the previous ones of that pair."
         ),
     )
+
+
+class BootfilesRepositoryPushSerializer(serializers.Serializer):
+    """Push a repository version's netboot OCI artifacts to the registry an OCI remote names."""
+
+    remote = DetailRelatedField(
+        view_name_pattern=r"remotes(-.*/.*)-detail",
+        queryset=BootfilesOCIRemote.objects.all(),
+        help_text=_(
+            "The OCI remote to push to: its URL, repository name, credentials and tag filters."
+        ),
+    )
+    repository_version = RepositoryVersionRelatedField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The version to push; the latest one when left out."),
+    )
+
+    def validate_repository_version(self, version):
+        repository_pk = self.context["repository_pk"]
+        if version is not None and str(version.repository_id) != str(repository_pk):
+            raise serializers.ValidationError(_("Must be a version of this repository."))
+        return version
 
 
 class BootfilesDistributionSerializer(DistributionSerializer):

@@ -26,6 +26,7 @@ from pulp_bootfiles.app.access_policy import (
 from pulp_bootfiles.app.models import (
     BootFile,
     BootfilesDistribution,
+    BootfilesOCIRemote,
     BootfilesRemote,
     BootfilesRepository,
     BootTree,
@@ -33,7 +34,9 @@ from pulp_bootfiles.app.models import (
 from pulp_bootfiles.app.serializers import (
     BootfilesDistributionSerializer,
     BootFileSerializer,
+    BootfilesOCIRemoteSerializer,
     BootfilesRemoteSerializer,
+    BootfilesRepositoryPushSerializer,
     BootfilesRepositorySerializer,
     BootfilesRepositorySyncSerializer,
     BootTreeSerializer,
@@ -101,6 +104,20 @@ class BootfilesRemoteViewSet(RemoteViewSet, RolesMixin):
     LOCKED_ROLES = locked_roles("bootfilesremote")
 
 
+class BootfilesOCIRemoteViewSet(RemoteViewSet, RolesMixin):
+    """
+    <!-- User-facing documentation, rendered as html-->
+    A registry repository of netboot OCI artifacts to sync from, or to push to.
+    """
+
+    endpoint_name = "oci"
+    queryset = BootfilesOCIRemote.objects.all()
+    serializer_class = BootfilesOCIRemoteSerializer
+    queryset_filtering_required_permission = "bootfiles.view_bootfilesociremote"
+    DEFAULT_ACCESS_POLICY = owned_object_policy("bootfilesociremote")
+    LOCKED_ROLES = locked_roles("bootfilesociremote")
+
+
 _VIEW_REMOTE = "has_remote_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesremote"
 _VIEW_REPOSITORY = (
     "has_repo_or_repo_ver_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesrepository"
@@ -121,7 +138,7 @@ class BootfilesRepositoryViewSet(SignOperationsMixin, RepositoryViewSet, RolesMi
     queryset_filtering_required_permission = "bootfiles.view_bootfilesrepository"
     DEFAULT_ACCESS_POLICY = owned_object_policy(
         "bootfilesrepository",
-        extra_actions=[("sync", "sync"), ("sign", "modify")],
+        extra_actions=[("sync", "sync"), ("sign", "modify"), ("push", "sync")],
         create_conditions=[_VIEW_REMOTE],
         change_conditions=[_VIEW_REMOTE],
     )
@@ -140,9 +157,12 @@ class BootfilesRepositoryViewSet(SignOperationsMixin, RepositoryViewSet, RolesMi
             data=request.data, context={"request": request, "repository_pk": pk}
         )
         serializer.is_valid(raise_exception=True)
-        remote = serializer.validated_data.get("remote", repository.remote)
+        remote = serializer.validated_data.get("remote", repository.remote).cast()
+        sync_task = (
+            tasks.synchronize_oci if isinstance(remote, BootfilesOCIRemote) else tasks.synchronize
+        )
         task = dispatch(
-            tasks.synchronize,
+            sync_task,
             shared_resources=[remote],
             exclusive_resources=[repository],
             kwargs={
@@ -150,6 +170,29 @@ class BootfilesRepositoryViewSet(SignOperationsMixin, RepositoryViewSet, RolesMi
                 "repository_pk": str(repository.pk),
                 "mirror": serializer.validated_data["mirror"],
             },
+        )
+        return OperationPostponedResponse(task, request)
+
+    @extend_schema(
+        description="Trigger an asynchronous task to push a repository version's netboot OCI "
+        "artifacts (per-arch manifests, indexes, their tags and blobs) to a registry.",
+        summary="Push to a registry",
+        responses={202: AsyncOperationResponseSerializer},
+    )
+    @action(detail=True, methods=["post"], serializer_class=BootfilesRepositoryPushSerializer)
+    def push(self, request, pk):
+        """Dispatch a push of a version of this repository to the OCI remote's registry."""
+        repository = self.get_object()
+        serializer = BootfilesRepositoryPushSerializer(
+            data=request.data, context={"request": request, "repository_pk": pk}
+        )
+        serializer.is_valid(raise_exception=True)
+        version = serializer.validated_data["repository_version"] or repository.latest_version()
+        remote = serializer.validated_data["remote"]
+        task = dispatch(
+            tasks.push,
+            shared_resources=[repository, remote],
+            kwargs={"repository_version_pk": str(version.pk), "remote_pk": str(remote.pk)},
         )
         return OperationPostponedResponse(task, request)
 

@@ -12,6 +12,8 @@ REMOTES = "/pulp/api/v3/remotes/bootfiles/bootfiles/"
 REPOSITORIES = "/pulp/api/v3/repositories/bootfiles/bootfiles/"
 FILES = "/pulp/api/v3/content/bootfiles/files/"
 TREES = "/pulp/api/v3/content/bootfiles/trees/"
+OCI_REMOTES = "/pulp/api/v3/remotes/bootfiles/oci/"
+DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 
 
 def pytest_collection_modifyitems(items):
@@ -108,3 +110,44 @@ def synced_files(pulp):
         return {f["content_path"]: f for f in pulp.list(FILES, repository_version=version_href)}
 
     return files
+
+
+@pytest.fixture
+def oci_remote_factory(created):
+    """Create a bootfiles OCI remote (a registry repository to sync from or push to)."""
+
+    def make(url, upstream_name, **fields):
+        body = {"name": f"oci-{uuid.uuid4()}", "url": url, "upstream_name": upstream_name}
+        return created(OCI_REMOTES, {**body, **fields})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def netboot_upstream(pulp, fixture_server):
+    """
+    A distributed repository with the x86_64 and aarch64 trees of release 40, made once.
+
+    The server-to-server tests (Pulp to Pulp, push) only read it, so they share it.
+    """
+    name = f"upstream-{uuid.uuid4().hex[:8]}"
+    repository = pulp.post(REPOSITORIES, {"name": name}, expect=201).json()
+    hrefs, trees = [repository["pulp_href"]], {}
+    for goarch, arch in (("amd64", "x86_64"), ("arm64", "aarch64")):
+        trees[goarch] = build_tree(fixture_server.root / f"{name}-{arch}", arch=arch, salt=name)
+        remote = pulp.post(
+            REMOTES,
+            {"name": f"{name}-{arch}", "url": fixture_server.url(f"{name}-{arch}/")},
+            expect=201,
+        ).json()
+        hrefs.append(remote["pulp_href"])
+        pulp.run(repository["pulp_href"] + "sync/", {"remote": remote["pulp_href"]})
+    task = pulp.run(
+        DISTRIBUTIONS, {"name": name, "base_path": name, "repository": repository["pulp_href"]}
+    )
+    hrefs.insert(0, task["created_resources"][0])
+    yield {"trees": trees, "repository": repository, "distribution": pulp.get(hrefs[0])}
+    for href in hrefs:
+        response = pulp.delete(href)
+        if response.status_code == 202:
+            pulp.wait(response.json()["task"])

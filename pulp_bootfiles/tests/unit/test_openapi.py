@@ -24,6 +24,8 @@ def schema(tmp_path_factory):
         "/pulp/api/v3/remotes/bootfiles/bootfiles/",
         "/pulp/api/v3/repositories/bootfiles/bootfiles/",
         "{bootfiles_bootfiles_repository_href}sync/",
+        "{bootfiles_bootfiles_repository_href}push/",
+        "/pulp/api/v3/remotes/bootfiles/oci/",
         "{bootfiles_bootfiles_repository_href}versions/",
         "/pulp/api/v3/distributions/bootfiles/bootfiles/",
         "/pulp/api/v3/content/bootfiles/files/",

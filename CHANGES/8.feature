@@ -1,0 +1,5 @@
+Content between servers: a bootfiles OCI remote (`remotes/bootfiles/oci/`) syncs netboot OCI
+artifacts from a registry (another Pulp, quay, docker-registry), checking every spec rule and
+naming the tag and rule it refuses; Pulp-to-Pulp syncs give byte-identical manifests; pulpcore's
+`replicate` covers bootfiles distributions; `repositories/bootfiles/bootfiles/<id>/push/` pushes a
+version's manifests, indexes, tags and blobs (streamed) to an external registry.

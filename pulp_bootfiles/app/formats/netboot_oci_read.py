@@ -1,0 +1,341 @@
+"""
+Read netboot OCI artifacts from a registry and check them against the netboot spec.
+
+The counterpart of `netboot_oci.py` (which writes them): pure functions over the bytes a
+registry returned. Every refusal is a `NetbootRuleError` naming the tag and the broken rule, so
+a sync can fail with a message the user can act on.
+"""
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pulp_bootfiles.app.constants import (
+    ANNOTATION,
+    DEFAULT_BOOTLOADERS,
+    GOARCH,
+    MEDIA_TYPE,
+    NETBOOT_ARTIFACT_TYPE,
+    NETBOOT_SPEC_VERSION,
+)
+from pulp_bootfiles.app.formats.netboot_oci import (
+    EMPTY_CONFIG_DESCRIPTOR,
+    PLATFORM_OS,
+    NetbootFile,
+    sha256_digest,
+)
+from pulp_bootfiles.app.formats.paths import path_problem
+
+# The OCI distribution spec asks registries to accept manifests up to 4 MiB; larger is hostile.
+MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_ARCH_OF_GOARCH = {goarch: arch for arch, goarch in GOARCH.items()}
+_ARCH_TAG = re.compile(r"(?P<release>[A-Za-z0-9_][A-Za-z0-9._-]*)-(?P<goarch>[a-z0-9]+)")
+_CREATED = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class NetbootRuleError(ValueError):
+    """An upstream artifact breaks a rule of the netboot spec; the message names tag and rule."""
+
+    def __init__(self, tag, rule):
+        super().__init__(f"tag {tag}: {rule}")
+        self.tag = tag
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """
+    One layer of a netboot manifest, as a file of a tree.
+
+    Fields:
+        file (NetbootFile): Title, sha256, size, source path and source package.
+        relative_path (str): Where the file goes in the tree ("images/pxeboot/vmlinuz").
+    """
+
+    file: NetbootFile
+    relative_path: str
+
+
+@dataclass(frozen=True)
+class ArchArtifact:
+    """
+    A checked per-arch netboot manifest.
+
+    Fields:
+        digest (str): "sha256:<hex>" of the manifest bytes.
+        files (tuple of ArtifactFile): Its layers, in manifest order.
+        release (str): The release it belongs to.
+        created (int): `org.opencontainers.image.created` as epoch seconds, None without one.
+    """
+
+    digest: str
+    files: tuple
+    release: str
+    created: int | None
+
+
+@dataclass(frozen=True)
+class IndexListing:
+    """One per-arch manifest listed by a release index: digest, size, Fedora arch, os.version."""
+
+    digest: str
+    size: int
+    arch: str
+    os_version: str
+
+    @property
+    def family(self):
+        """The OS part of `os.version` ("fedora" of "fedora-40")."""
+        return self.os_version.rsplit("-", 1)[0]
+
+
+def split_tag(tag):
+    """
+    What a netboot tag names: ("40", None) for a release index, ("40", "x86_64") for an arch.
+
+    Returns None for a tag that is neither (registries often carry others, like "latest").
+    """
+    match = _ARCH_TAG.fullmatch(tag)
+    if match and match["goarch"] in _ARCH_OF_GOARCH:
+        return match["release"], _ARCH_OF_GOARCH[match["goarch"]]
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", tag) and "-" not in tag:
+        return tag, None
+    return None
+
+
+def wanted_releases(tags, include=None, exclude=None):
+    """
+    Which releases and arches of `tags` a sync takes, after fnmatch include/exclude patterns.
+
+    A release tag ("40") selects every arch its index lists; per-arch tags ("40-amd64") select
+    their arch, and their release's index is still read (it names the OS). Tags that are neither
+    ("latest", "sha256-....sig") are left alone: a bare tag is a release only when it starts
+    with a digit or per-arch tags of it exist ("rawhide" beside "rawhide-amd64").
+
+    Returns:
+        dict: {release: None for every arch, or a set of Fedora arches}.
+    """
+    tags = list(tags)
+    # A bare tag is a release when a per-arch tag of it exists or it is a version number, so
+    # "latest" or "stable" pointing at some other image is left alone.
+    arch_releases = {parts[0] for parts in map(split_tag, tags) if parts and parts[1]}
+    wanted = {}
+    for tag in tags:
+        if include and not any(fnmatch.fnmatchcase(tag, pattern) for pattern in include):
+            continue
+        if exclude and any(fnmatch.fnmatchcase(tag, pattern) for pattern in exclude):
+            continue
+        parts = split_tag(tag)
+        if parts is None:
+            continue
+        release, arch = parts
+        if arch is None:
+            if release in arch_releases or release[0].isdigit():
+                wanted[release] = None
+        elif wanted.get(release, set()) is not None:
+            wanted.setdefault(release, set()).add(arch)
+    return wanted
+
+
+def load_json(data, tag, what):
+    """The JSON object in `data`, the bytes of `what` ("the index", "manifest sha256:...")."""
+    if len(data) > MAX_MANIFEST_SIZE:
+        raise NetbootRuleError(tag, f"{what} is larger than {MAX_MANIFEST_SIZE} bytes")
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NetbootRuleError(tag, f"{what} is not JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise NetbootRuleError(tag, f"{what} is not a JSON object")
+    return document
+
+
+def _require(tag, condition, rule):
+    if not condition:
+        raise NetbootRuleError(tag, rule)
+
+
+def _annotations(tag, obj, what):
+    annotations = obj.get("annotations", {})
+    _require(
+        tag,
+        isinstance(annotations, dict) and all(isinstance(v, str) for v in annotations.values()),
+        f"{what} annotations must be a map of strings",
+    )
+    return annotations
+
+
+def _check_netboot_type(tag, obj, what, media_type):
+    _require(
+        tag,
+        obj.get("mediaType") == media_type,
+        f"{what} mediaType is {obj.get('mediaType')!r}, not {media_type!r}",
+    )
+    _require(
+        tag,
+        obj.get("artifactType") == NETBOOT_ARTIFACT_TYPE,
+        f"{what} artifactType is {obj.get('artifactType')!r}, not {NETBOOT_ARTIFACT_TYPE!r}",
+    )
+    version = _annotations(tag, obj, what).get(ANNOTATION.NETBOOT_VERSION)
+    _require(
+        tag,
+        version == NETBOOT_SPEC_VERSION,
+        f"{what} annotation {ANNOTATION.NETBOOT_VERSION} is {version!r}, "
+        f"not {NETBOOT_SPEC_VERSION!r}",
+    )
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def read_index(data, tag, release):
+    """
+    Check the bytes of the image index tagged `tag` for `release`; return its IndexListings.
+
+    Raises:
+        NetbootRuleError: It breaks a rule of the spec.
+    """
+    index = load_json(data, tag, "the index")
+    _require(tag, index.get("schemaVersion") == 2, "the index schemaVersion is not 2")
+    _check_netboot_type(tag, index, "the index", MEDIA_TYPE.INDEX_OCI)
+    entries = index.get("manifests")
+    _require(tag, isinstance(entries, list) and entries, "the index lists no manifests")
+    listings = [_index_listing(tag, entry, release) for entry in entries]
+    arches = [listing.arch for listing in listings]
+    repeated = sorted({arch for arch in arches if arches.count(arch) > 1})
+    _require(tag, not repeated, f"the index lists more than one manifest for {repeated}")
+    return listings
+
+
+def _index_listing(tag, entry, release):
+    _require(tag, isinstance(entry, dict), "an index entry is not a JSON object")
+    digest = entry.get("digest")
+    what = f"index entry {digest}"
+    _require(tag, isinstance(digest, str) and _DIGEST.fullmatch(digest), f"{what}: bad digest")
+    _require(tag, _count(entry.get("size")) and entry["size"] > 0, f"{what}: bad size")
+    _check_netboot_type(tag, entry, what, MEDIA_TYPE.MANIFEST_OCI)
+    platform = entry.get("platform")
+    _require(tag, isinstance(platform, dict), f"{what} has no platform")
+    goarch = platform.get("architecture")
+    _require(
+        tag,
+        goarch in _ARCH_OF_GOARCH,
+        f"{what} platform architecture {goarch!r} is not one of {sorted(_ARCH_OF_GOARCH)}",
+    )
+    _require(tag, platform.get("os") == PLATFORM_OS, f"{what} platform os is not {PLATFORM_OS!r}")
+    os_version = platform.get("os.version")
+    _require(
+        tag,
+        isinstance(os_version, str)
+        and os_version.endswith(f"-{release}")
+        and len(os_version) > len(release) + 1,
+        f"{what} platform os.version {os_version!r} is not '<os>-{release}'",
+    )
+    return IndexListing(digest, entry["size"], _ARCH_OF_GOARCH[goarch], os_version)
+
+
+def read_manifest(data, tag, release, arch):
+    """
+    Check the bytes of the per-arch manifest `tag` names; return its ArchArtifact.
+
+    Raises:
+        NetbootRuleError: It breaks a rule of the spec.
+    """
+    manifest = load_json(data, tag, "the manifest")
+    _require(tag, manifest.get("schemaVersion") == 2, "the manifest schemaVersion is not 2")
+    _check_netboot_type(tag, manifest, "the manifest", MEDIA_TYPE.MANIFEST_OCI)
+    config = manifest.get("config")
+    _require(
+        tag,
+        isinstance(config, dict)
+        and all(
+            config.get(key) == EMPTY_CONFIG_DESCRIPTOR[key]
+            for key in ("mediaType", "digest", "size")
+        ),
+        "the manifest config is not the OCI empty descriptor",
+    )
+    layers = manifest.get("layers")
+    _require(tag, isinstance(layers, list) and layers, "the manifest has no layers")
+    files = tuple(_layer_file(tag, layer, arch) for layer in layers)
+    titles = [item.file.title for item in files]
+    repeated = sorted({title for title in titles if titles.count(title) > 1})
+    _require(tag, not repeated, f"layer titles must be unique; repeated: {repeated}")
+    annotations = _annotations(tag, manifest, "the manifest")
+    version = annotations.get(ANNOTATION.VERSION, release)
+    _require(
+        tag,
+        version == release,
+        f"the manifest annotation {ANNOTATION.VERSION} is {version!r}, not the release {release!r}",
+    )
+    return ArchArtifact(
+        digest=sha256_digest(data),
+        files=files,
+        release=release,
+        created=_created(tag, annotations.get(ANNOTATION.CREATED)),
+    )
+
+
+def _layer_file(tag, layer, arch):
+    _require(tag, isinstance(layer, dict), "a layer is not a JSON object")
+    annotations = _annotations(tag, layer, "a layer")
+    title = annotations.get(ANNOTATION.TITLE)
+    what = f"layer {title!r}"
+    _require(
+        tag,
+        layer.get("mediaType") == MEDIA_TYPE.NETBOOT_FILE,
+        f"{what} mediaType is {layer.get('mediaType')!r}, not {MEDIA_TYPE.NETBOOT_FILE!r}",
+    )
+    digest = layer.get("digest")
+    _require(tag, isinstance(digest, str) and _DIGEST.fullmatch(digest), f"{what} has a bad digest")
+    src_path = annotations.get(ANNOTATION.SRC_PATH) or default_path(title, arch)
+    problem = isinstance(src_path, str) and path_problem(src_path)
+    _require(tag, not problem, f"{what} source path {src_path!r} {problem}")
+    try:
+        file = NetbootFile(
+            title=title,
+            sha256=digest.removeprefix("sha256:"),
+            size=layer.get("size"),
+            src_path=src_path,
+            src_rpm=annotations.get(ANNOTATION.SRC_RPM, ""),
+        )
+    except ValueError as exc:
+        raise NetbootRuleError(tag, str(exc).rstrip(".")) from exc
+    return ArtifactFile(file=file, relative_path=src_path)
+
+
+def _created(tag, value):
+    if value is None:
+        return None
+    try:
+        return int(datetime.strptime(value, _CREATED).replace(tzinfo=UTC).timestamp())
+    except (TypeError, ValueError) as exc:
+        raise NetbootRuleError(
+            tag, f"annotation {ANNOTATION.CREATED} {value!r} is not 'YYYY-MM-DDTHH:MM:SSZ'"
+        ) from exc
+
+
+# Where a file of a Fedora tree lives, by its flat name, for artifacts that do not say.
+_KERNEL_DIR = {"ppc64le": "ppc/ppc64", "s390x": "images"}
+
+
+def default_path(title, arch):
+    """
+    The path in a Fedora tree of the file titled `title`, for manifests without a source path.
+
+    Kernels and initrds go where Foreman looks for them, bootloaders where their package keeps
+    them, other files under `images/`.
+    """
+    if not isinstance(title, str) or not title:
+        return title
+    for paths in DEFAULT_BOOTLOADERS.get(arch, {}).values():
+        for path in paths:
+            if path.rsplit("/", 1)[-1] == title:
+                return path.lstrip("/")
+    if title in ("vmlinuz", "initrd.img"):
+        return f"{_KERNEL_DIR.get(arch, 'images/pxeboot')}/{title}"
+    return f"images/{title}"

@@ -1,0 +1,1 @@
+"""Push a repository version's netboot OCI artifacts to an external registry."""

@@ -1,0 +1,215 @@
+"""
+The first stage of an OCI sync: check every selected netboot artifact, then fetch and emit trees.
+
+All manifests are read and checked before any blob is downloaded, so an upstream that breaks
+the spec costs no downloads. Blobs Pulp already stores are not downloaded again.
+"""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from pulpcore.plugin.exceptions import SyncError
+from pulpcore.plugin.models import Artifact, ProgressReport
+from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
+from pulpcore.plugin.util import get_domain
+
+from pulp_bootfiles.app.constants import GOARCH
+from pulp_bootfiles.app.formats.netboot_oci import build_manifest, sha256_digest
+from pulp_bootfiles.app.formats.netboot_oci_read import (
+    NetbootRuleError,
+    read_index,
+    read_manifest,
+    wanted_releases,
+)
+from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.oci_sync.registry import Registry
+from pulp_bootfiles.app.sync.first_stage import tree_digest
+
+log = logging.getLogger(__name__)
+
+
+class NetbootTreeSpec:
+    """A checked per-arch artifact and what its index says about it: one BootTree to make."""
+
+    def __init__(self, tag, listing, artifact):
+        self.tag = tag
+        self.listing = listing
+        self.artifact = artifact
+
+    def bootfiles(self):
+        return [
+            BootFile(
+                name=item.file.title,
+                relative_path=item.relative_path,
+                release=self.artifact.release,
+                arch=self.listing.arch,
+                sha256=item.file.sha256,
+                source_package=item.file.src_rpm,
+            )
+            for item in self.artifact.files
+        ]
+
+    def boottree(self, files):
+        # The identity is the upstream manifest and platform: there is no .treeinfo to hash.
+        identity = f"oci:{self.artifact.digest}:{self.listing.os_version}"
+        return BootTree(
+            family=self.listing.family,
+            release=self.artifact.release,
+            arch=self.listing.arch,
+            build_timestamp=self.artifact.created,
+            digest=tree_digest(identity, files),
+        )
+
+
+class NetbootOCIFirstStage(Stage):
+    """Emit the BootFiles and BootTrees of the netboot artifacts the remote selects."""
+
+    def __init__(self, remote):
+        super().__init__()
+        self.remote = remote
+        self.registry = Registry(remote)
+
+    async def run(self):
+        async with ProgressReport(
+            message="Downloading tag list", code="sync.downloading.tag_list", total=1
+        ) as progress:
+            tags = await self.registry.tags()
+            await progress.aincrement()
+        wanted = wanted_releases(tags, self.remote.include_tags, self.remote.exclude_tags)
+        if not wanted:
+            raise SyncError(
+                f"no netboot tags ('<release>' or '<release>-<goarch>') in "
+                f"{self.remote.upstream_name} at {self.remote.url} match the remote's filters"
+            )
+        specs = []
+        async with ProgressReport(
+            message="Checking netboot manifests", code="sync.parsing.manifests"
+        ) as progress:
+            for release, arches in sorted(wanted.items()):
+                specs.extend(await self._release(set(tags), release, arches))
+                await progress.aincrement()
+        downloads = await self._download_missing(specs)
+        for spec in specs:
+            await self._emit(spec, downloads)
+
+    async def _release(self, tags, release, arches):
+        """Check the index of `release` and its selected per-arch manifests."""
+        if release not in tags:
+            raise SyncError(
+                f"tag {release}-*: the release index tag '{release}' is missing upstream "
+                "(it names the OS of each architecture)"
+            )
+        listings = _parse(
+            read_index, await self.registry.manifest(release, release), release, release
+        )
+        specs = []
+        for listing in listings:
+            if arches is not None and listing.arch not in arches:
+                continue
+            specs.append(await self._arch(tags, release, listing))
+        return specs
+
+    async def _arch(self, tags, release, listing):
+        tag = f"{release}-{GOARCH[listing.arch]}"
+        if tag in tags:
+            data = await self.registry.manifest(tag, tag)
+            if sha256_digest(data) != listing.digest:
+                raise SyncError(
+                    f"tag {tag}: points at {sha256_digest(data)}, but index {release} lists "
+                    f"{listing.digest} for {listing.arch}"
+                )
+        else:
+            data = await self.registry.manifest(
+                listing.digest, release, digest=listing.digest, size=listing.size
+            )
+        if len(data) != listing.size:
+            raise SyncError(
+                f"tag {tag}: the manifest is {len(data)} bytes, index {release} says {listing.size}"
+            )
+        artifact = _parse(read_manifest, data, tag, release, listing.arch)
+        _note_reserialization(tag, artifact)
+        return NetbootTreeSpec(tag, listing, artifact)
+
+    async def _download_missing(self, specs):
+        """Download each blob Pulp does not store yet, once; {sha256: DownloadResult}."""
+        layers = {}
+        for spec in specs:
+            for item in spec.artifact.files:
+                layers.setdefault(item.file.sha256, (spec.tag, item.file))
+        stored = await sync_to_async(_stored_sha256s)(list(layers))
+        missing = [layers[sha256] for sha256 in layers if sha256 not in stored]
+        limit = asyncio.Semaphore(self.remote.download_concurrency or 5)
+        async with ProgressReport(
+            message="Downloading netboot files",
+            code="sync.downloading.artifacts",
+            total=len(missing),
+        ) as progress:
+
+            async def download(tag, file):
+                async with limit:
+                    downloader = await self.registry.blob(
+                        f"sha256:{file.sha256}", file.size, tag, file.title
+                    )
+                    await progress.aincrement()
+                    return file.sha256, downloader
+
+            results = await asyncio.gather(*(download(tag, file) for tag, file in missing))
+        return dict(results)
+
+    async def _emit(self, spec, downloads):
+        """Put the spec's BootFiles, wait until saved, then its BootTree linked to them."""
+        bootfiles = spec.bootfiles()
+        file_dcs = []
+        for bootfile, item in zip(bootfiles, spec.artifact.files, strict=True):
+            downloader = downloads.get(bootfile.sha256)
+            if downloader is None:
+                artifact = Artifact(sha256=bootfile.sha256, size=item.file.size)
+            else:
+                artifact = Artifact(**downloader.artifact_attributes, file=downloader.path)
+            d_artifact = DeclarativeArtifact(
+                artifact=artifact,
+                url=self.registry.url(f"blobs/sha256:{bootfile.sha256}"),
+                relative_path=bootfile.content_path,
+                remote=self.remote,
+            )
+            file_dcs.append(DeclarativeContent(content=bootfile, d_artifacts=[d_artifact]))
+        for dc in file_dcs:
+            await self.put(dc)
+        files = [await dc.resolution() for dc in file_dcs]
+        tree_dc = DeclarativeContent(content=spec.boottree(files))
+        await self.put(tree_dc)
+        tree = await tree_dc.resolution()
+        await sync_to_async(tree.files.set)(files)
+
+
+def _parse(reader, *args):
+    try:
+        return reader(*args)
+    except NetbootRuleError as exc:
+        raise SyncError(str(exc)) from exc
+
+
+def _stored_sha256s(sha256s):
+    return set(
+        Artifact.objects.filter(sha256__in=sha256s, pulp_domain=get_domain()).values_list(
+            "sha256", flat=True
+        )
+    )
+
+
+def _note_reserialization(tag, artifact):
+    """Say so when Pulp will serve other bytes than upstream's (a manifest not made by Pulp)."""
+    rebuilt = build_manifest(
+        [item.file for item in artifact.files],
+        release=artifact.release,
+        created=artifact.created,
+    )
+    if sha256_digest(rebuilt) != artifact.digest:
+        log.warning(
+            "tag %s: Pulp rebuilds the manifest from its files, so it serves %s instead of "
+            "upstream's %s (other annotations, key order or whitespace upstream).",
+            tag,
+            sha256_digest(rebuilt),
+            artifact.digest,
+        )
