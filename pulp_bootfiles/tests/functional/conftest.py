@@ -12,6 +12,7 @@ REMOTES = "/pulp/api/v3/remotes/bootfiles/bootfiles/"
 REPOSITORIES = "/pulp/api/v3/repositories/bootfiles/bootfiles/"
 FILES = "/pulp/api/v3/content/bootfiles/files/"
 TREES = "/pulp/api/v3/content/bootfiles/trees/"
+DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 
 
 def pytest_collection_modifyitems(items):
@@ -108,3 +109,21 @@ def synced_files(pulp):
         return {f["content_path"]: f for f in pulp.list(FILES, repository_version=version_href)}
 
     return files
+
+
+@pytest.fixture
+def distribution_factory(pulp):
+    """Create distributions through their task; they are deleted (a task too) afterwards."""
+    hrefs = []
+
+    def make(**fields):
+        body = {"name": f"dist-{uuid.uuid4()}", "base_path": f"netboot-{uuid.uuid4().hex[:8]}"}
+        task = pulp.run(DISTRIBUTIONS, {**body, **fields})
+        hrefs.append(task["created_resources"][0])
+        return pulp.get(hrefs[-1])
+
+    yield make
+    for href in hrefs:
+        response = pulp.delete(href)
+        if response.status_code == 202:
+            pulp.wait(response.json()["task"])
