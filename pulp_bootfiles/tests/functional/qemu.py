@@ -38,7 +38,7 @@ def run_vm(args: Sequence[str], log: Path, until: Sequence[str], timeout: float 
     or `timeout` seconds pass; then kill QEMU's process group."""
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    command = [QEMU, "-display", "none", "-monitor", "none", "-no-reboot"]
+    command = [QEMU, "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot"]
     command += ["-serial", f"file:{log}", "-m", "512", *args]
     started = time.monotonic()
     with open(log.with_suffix(".qemu-stderr"), "wb") as stderr:

@@ -4,12 +4,15 @@ tree's own files."""
 import configparser
 import hashlib
 import re
+import uuid
 
 import pytest
 import requests
 
+from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import DISTRIBUTIONS
 from pulp_bootfiles.tests.functional.pulp_api import CONTENT
+from pulp_bootfiles.tests.functional.serving import distributed_trees
 
 KERNEL_ARGS = "inst.ks=http://ks.example.com/ks.cfg?host=a&x=1 console=ttyS0,115200n8"
 
@@ -24,17 +27,23 @@ def sha256_of(url):
     return hashlib.sha256(get(url).content).hexdigest()
 
 
-@pytest.fixture
-def boot_served(tree_factory, remote_factory, repository_factory, sync, distribution_factory):
+@pytest.fixture(scope="module")
+def boot_served(pulp, fixture_server):
     """An x86_64 and an aarch64 tree of release 40, distributed with extra kernel args."""
-    x86, x86_url = tree_factory(arch="x86_64")
-    arm, arm_url = tree_factory(arch="aarch64")
-    repository = repository_factory()
-    sync(repository, remote_factory(x86_url))
-    sync(repository, remote_factory(arm_url))
-    distribution = distribution_factory(repository=repository["pulp_href"], kernel_args=KERNEL_ARGS)
-    base = f"{CONTENT}/pulp/content/{distribution['base_path']}"
-    return {"x86": x86, "arm": arm, "distribution": distribution, "base": base}
+    salt = uuid.uuid4().hex[:12]
+    trees = {
+        arch: build_tree(fixture_server.root / f"{salt}-{arch}", arch=arch, salt=salt)
+        for arch in ("x86_64", "aarch64")
+    }
+    urls = [fixture_server.url(f"{salt}-{arch}") + "/" for arch in trees]
+    with distributed_trees(pulp, urls, kernel_args=KERNEL_ARGS) as distribution:
+        base = f"{CONTENT}/pulp/content/{distribution['base_path']}"
+        yield {
+            "x86": trees["x86_64"],
+            "arm": trees["aarch64"],
+            "distribution": distribution,
+            "base": base,
+        }
 
 
 def check_stage2(stage2_url, tree):
@@ -64,15 +73,14 @@ def test_ipxe_urls_fetch_the_trees_kernel_initrd_and_stage2(boot_served):
 def test_grub_http_paths_and_tftp_names_are_the_trees_files(boot_served):
     tree, base = boot_served["x86"], boot_served["base"]
     text = get(f"{base}/40/x86_64/grub.cfg").text
-    http = dict(re.findall(r"set (kernel|initrd)=\(http,([^)]+)\)(\S+)", text))
+    origin = CONTENT.split("://", 1)[1]
+    found = re.findall(r"set (kernel|initrd)=\(http,([^)\s]+)\)(\S+)", text)
+    assert {host for _, host, _ in found} == {origin}, text
+    http = {role: path for role, _, path in found}
+    assert f"if [ -f (http,{origin}){http['kernel']} ]; then" in text
     flat = dict(re.findall(r"set (kernel|initrd)=/(\S+)", text))
     assert set(http) == set(flat) == {"kernel", "initrd"}, text
-    origin = CONTENT.split("://", 1)[1]
-    urls = {
-        role: f"http://{origin}{path}"
-        for role, path in re.findall(r"set (kernel|initrd)=\(http,[^)]+\)(\S+)", text)
-    }
-    assert all(host == origin for host in http.values()), text
+    urls = {role: f"http://{origin}{path}" for role, path in http.items()}
     assert sha256_of(urls["kernel"]) == tree.images["images/pxeboot/vmlinuz"]
     assert sha256_of(urls["initrd"]) == tree.images["images/pxeboot/initrd.img"]
     # The TFTP names are the flat names of the tree's OCI artifact.
@@ -99,10 +107,10 @@ def test_configs_are_listed_beside_the_files(boot_served):
     base = boot_served["base"]
     listing = get(f"{base}/40/x86_64/").text
     for name in ("boot.ipxe", "grub.cfg", "pxelinux.cfg/", ".treeinfo", "images/"):
-        assert f'href="{name}"' in listing, listing
-    assert 'href="default"' in get(f"{base}/40/x86_64/pxelinux.cfg/").text
+        assert f'href="./{name}"' in listing, listing
+    assert 'href="./default"' in get(f"{base}/40/x86_64/pxelinux.cfg/").text
     arm_listing = get(f"{base}/40/aarch64/").text
-    assert 'href="grub.cfg"' in arm_listing and "pxelinux.cfg" not in arm_listing
+    assert 'href="./grub.cfg"' in arm_listing and "pxelinux.cfg" not in arm_listing
 
 
 def test_aarch64_has_grub_and_ipxe_but_no_pxelinux(boot_served):
@@ -121,8 +129,12 @@ def test_no_config_for_a_tree_not_served(boot_served, path):
     assert requests.get(f"{boot_served['base']}/{path}", timeout=30).status_code == 404
 
 
-def test_boot_origin_and_kernel_args_change_with_the_distribution(boot_served, pulp):
-    distribution, base = boot_served["distribution"], boot_served["base"]
+def test_boot_origin_and_kernel_args_change_with_the_distribution(
+    boot_served, pulp, distribution_factory
+):
+    distribution = distribution_factory(repository=boot_served["distribution"]["repository"])
+    base = f"{CONTENT}/pulp/content/{distribution['base_path']}"
+    assert f"inst.stage2={base}/40/x86_64\n" in get(f"{base}/40/x86_64/boot.ipxe").text
     task = pulp.request(
         "PATCH",
         distribution["pulp_href"],

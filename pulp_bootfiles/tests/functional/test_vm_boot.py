@@ -24,7 +24,6 @@ from pulp_bootfiles.tests.fixtures.bootable import (
 )
 from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
-from pulp_bootfiles.tests.functional.conftest import DISTRIBUTIONS, REMOTES, REPOSITORIES
 from pulp_bootfiles.tests.functional.pulp_api import API, CONTENT
 from pulp_bootfiles.tests.functional.qemu import (
     HOST_FROM_GUEST,
@@ -33,6 +32,7 @@ from pulp_bootfiles.tests.functional.qemu import (
     run_vm,
     user_net,
 )
+from pulp_bootfiles.tests.functional.serving import distributed_trees
 
 pytestmark = pytest.mark.vm
 
@@ -53,27 +53,18 @@ def bootable(pulp, fixture_server):
         image_files=bootable_images(parts),
         salt=name,
     )
-    remote = pulp.post(REMOTES, {"name": name, "url": fixture_server.url(name) + "/"}, 201).json()
-    repository = pulp.post(REPOSITORIES, {"name": name}, 201).json()
     guest_origin = f"http://{HOST_FROM_GUEST}:{urlsplit(CONTENT).port}"
-    hrefs = [remote["pulp_href"], repository["pulp_href"]]
-    try:
-        pulp.run(repository["pulp_href"] + "sync/", {"remote": remote["pulp_href"]})
-        body = {"name": name, "base_path": name, "repository": repository["pulp_href"]}
-        body.update(kernel_args=KERNEL_ARGS, boot_origin=guest_origin)
-        hrefs.insert(0, pulp.run(DISTRIBUTIONS, body)["created_resources"][0])
+    urls = [fixture_server.url(name) + "/"]
+    fields = {"kernel_args": KERNEL_ARGS, "boot_origin": guest_origin}
+    with distributed_trees(pulp, urls, **fields) as distribution:
+        base_path = distribution["base_path"]
         yield SimpleNamespace(
             parts=parts,
             tree=tree,
-            base=f"{CONTENT}/pulp/content/{name}/40/x86_64",
-            guest_tree=f"{guest_origin}/pulp/content/{name}/40/x86_64",
-            reference=f"{REGISTRY}/{name}:40-amd64",
+            base=f"{CONTENT}/pulp/content/{base_path}/40/x86_64",
+            guest_tree=f"{guest_origin}/pulp/content/{base_path}/40/x86_64",
+            reference=f"{REGISTRY}/{base_path}:40-amd64",
         )
-    finally:
-        for href in hrefs:
-            response = pulp.delete(href)
-            if response.status_code == 202:
-                pulp.wait(response.json()["task"])
 
 
 def pulled_tftp_root(bootable, directory: Path) -> Path:
