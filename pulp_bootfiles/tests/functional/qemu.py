@@ -30,7 +30,11 @@ class Console:
 
     def describe(self) -> str:
         tail = "\n".join(self.text.splitlines()[-25:])
-        return f"console log {self.log} after {self.seconds:.0f} s; its end:\n{tail}"
+        stderr = self.log.with_suffix(".qemu-stderr").read_text(errors="replace")[-2000:]
+        return (
+            f"console log {self.log} after {self.seconds:.0f} s; its end:\n{tail}\n"
+            f"QEMU's stderr:\n{stderr}"
+        )
 
 
 def run_vm(args: Sequence[str], log: Path, until: Sequence[str], timeout: float = 120) -> Console:

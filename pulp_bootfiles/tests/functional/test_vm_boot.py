@@ -39,6 +39,8 @@ pytestmark = pytest.mark.vm
 REGISTRY = API.split("://", 1)[1]
 KERNEL_ARGS = "console=ttyS0 panic=-1"
 SHIM_REFUSED = "Security Violation"  # shim's words when an image fails verification
+# OVMF starts in ~25 s and GRUB's TFTP reads ~12 MB at ~0.2 MB/s under TCG on a busy machine.
+UEFI_TIMEOUT = 180
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,7 @@ def bootable(pulp, fixture_server):
         packages=bootable_packages(parts),
         image_files=bootable_images(parts),
         salt=name,
+        payload_compression="gzip",  # megabytes of EFI binaries: zstd -19 takes much longer
     )
     guest_origin = f"http://{HOST_FROM_GUEST}:{urlsplit(CONTENT).port}"
     urls = [fixture_server.url(name) + "/"]
@@ -132,7 +135,10 @@ def uefi_tftp_root(bootable, directory: Path) -> Path:
 def test_uefi_secure_boot_shim_grub_kernel_from_the_pulled_artifact(bootable, tmp_path):
     tftp = uefi_tftp_root(bootable, tmp_path / "tftp")
     console = run_vm(
-        secure_boot_vm(tftp, tmp_path), tmp_path / "uefi-sb-console.log", until=[MARKER]
+        secure_boot_vm(tftp, tmp_path),
+        tmp_path / "uefi-sb-console.log",
+        until=[MARKER],
+        timeout=UEFI_TIMEOUT,
     )
     assert_booted(console, bootable)
     assert "Secure boot enabled" in console.text, console.describe()
@@ -148,6 +154,7 @@ def test_uefi_secure_boot_refuses_a_grub_with_one_byte_flipped(bootable, tmp_pat
         secure_boot_vm(tftp, tmp_path),
         tmp_path / "uefi-sb-flipped-console.log",
         until=[MARKER, SHIM_REFUSED],
+        timeout=UEFI_TIMEOUT,
     )
     assert console.seen == SHIM_REFUSED, f"shim did not refuse grub; {console.describe()}"
     assert MARKER not in console.text
