@@ -10,6 +10,10 @@ so the files a machine boots always come from one tree.
   loaded from (signed distribution GRUBs such as Debian's network GRUB have no HTTP).
 - `pxelinux.cfg/default` (trees with pxelinux.0 and ldlinux.c32) reads the artifact's flat
   file names from the TFTP root, as pxelinux.0 only speaks TFTP.
+
+The same `grub.cfg` is also served beside each GRUB binary of the tree
+(`boot/efi/EFI/fedora/grub.cfg`): a GRUB loaded by UEFI HTTP boot reads its config from its
+own directory.
 """
 
 import re
@@ -25,6 +29,8 @@ CONFIG_NAMES = (IPXE, GRUB, PXELINUX)
 KERNEL_NAMES = ("vmlinuz", "kernel.img")
 INITRD_NAME = "initrd.img"
 PXELINUX_FILES = ("pxelinux.0", "ldlinux.c32")
+# GRUB binaries (grubx64.efi, grubaa64.efi): their directories get a grub.cfg too.
+_GRUB_BINARY = re.compile(r"grub[a-z0-9]*\.efi")
 
 # Characters allowed in extra kernel arguments: they are written unquoted into iPXE, GRUB and
 # PXELINUX syntax, where newlines, quotes, `$`, `;`, `{`, `}` and `#` would change the config.
@@ -33,8 +39,10 @@ _KERNEL_ARGS = re.compile(r"[A-Za-z0-9 ._,:/=+@%~?&\[\]-]*")
 # Menu titles go into quoted config strings: keep them plain.
 _TITLE_UNSAFE = re.compile(r"[^A-Za-z0-9 ._+()-]")
 
-# `<release>/<arch>/<config name>` under a distribution's base path.
-_CONFIG_PATH = re.compile(r"([^/]+)/([^/]+)/(" + "|".join(map(re.escape, CONFIG_NAMES)) + r")")
+# `<release>/<arch>/<config name>`, or `<release>/<arch>/<directory>/grub.cfg`.
+_CONFIG_PATH = re.compile(
+    r"([^/]+)/([^/]+)/(" + "|".join(map(re.escape, CONFIG_NAMES)) + r"|[^?#]+/" + GRUB + ")"
+)
 
 
 def check_kernel_args(kernel_args: str) -> str:
@@ -49,26 +57,40 @@ def check_kernel_args(kernel_args: str) -> str:
 
 
 def parse_config_path(path: str) -> tuple[str, str, str] | None:
-    """(release, arch, config name) of a path under a base path, or None if it names none."""
+    """(release, arch, config path in the tree) of a path under a base path that may name a
+    config, or None. Whether a `<directory>/grub.cfg` exists depends on the tree's files."""
     match = _CONFIG_PATH.fullmatch(path)
     return match.groups() if match else None
 
 
-def listed_configs(rel_path: str, has_pxelinux) -> set[str]:
+def grub_directories(files) -> set[str]:
+    """Directories (paths in the tree) that hold a GRUB binary, from {flat name: path}."""
+    return {
+        path.rpartition("/")[0]
+        for name, path in files.items()
+        if _GRUB_BINARY.fullmatch(name) and "/" in path
+    }
+
+
+def listed_configs(rel_path: str, files_of) -> set[str]:
     """Entries the configs add to the directory listing of `rel_path` ("40/x86_64/").
 
-    `has_pxelinux(release, arch)` is None when no such tree is served, else whether the tree
-    has pxelinux; it is called only for a tree's directories.
+    `files_of(release, arch)` gives the served tree's {flat name: path in the tree}, or None
+    when no such tree is served; it is called only below a release and arch.
     """
     parts = rel_path.rstrip("/").split("/")
-    if len(parts) == 2 and rel_path.endswith("/"):
-        pxelinux = has_pxelinux(*parts)
-        if pxelinux is None:
-            return set()
+    if len(parts) < 2 or not rel_path.endswith("/"):
+        return set()
+    files = files_of(*parts[:2])
+    if files is None:
+        return set()
+    directory = "/".join(parts[2:])
+    pxelinux = all(name in files for name in PXELINUX_FILES)
+    if not directory:
         return {IPXE, GRUB, "pxelinux.cfg/"} if pxelinux else {IPXE, GRUB}
-    if len(parts) == 3 and parts[2] == "pxelinux.cfg" and has_pxelinux(*parts[:2]):
+    if directory == "pxelinux.cfg" and pxelinux:
         return {"default"}
-    return set()
+    return {GRUB} if directory in grub_directories(files) else set()
 
 
 def tree_url(origin: str, path_prefix: str, base_path: str, release: str, arch: str) -> str:
@@ -87,6 +109,7 @@ class TreeBoot:
         kernel, initrd: Paths of the images in the tree ("images/pxeboot/vmlinuz").
         kernel_name, initrd_name: Their flat names in the OCI artifact ("vmlinuz").
         has_pxelinux: Whether the tree has pxelinux.0 and ldlinux.c32.
+        grub_dirs: Directories of the tree's GRUB binaries, which get a grub.cfg too.
         kernel_args: Extra kernel arguments, already checked by `check_kernel_args`.
     """
 
@@ -97,6 +120,7 @@ class TreeBoot:
     kernel_name: str
     initrd_name: str
     has_pxelinux: bool
+    grub_dirs: frozenset[str] = frozenset()
     kernel_args: str = ""
 
     @classmethod
@@ -116,6 +140,7 @@ class TreeBoot:
             kernel_name=kernel_name,
             initrd_name=INITRD_NAME,
             has_pxelinux=all(name in files for name in PXELINUX_FILES),
+            grub_dirs=frozenset(grub_directories(files)),
             kernel_args=check_kernel_args(kernel_args),
         )
 
@@ -126,13 +151,17 @@ class TreeBoot:
 
 
 def render(name: str, boot: TreeBoot) -> str | None:
-    """The config `name` (one of CONFIG_NAMES) for a tree; None if the tree cannot have it."""
+    """The config at `name` (a path in the tree from `parse_config_path`) for a tree; None if
+    the tree has no such config."""
     if name == IPXE:
         return render_ipxe(boot)
     if name == GRUB:
         return render_grub(boot)
     if name == PXELINUX:
         return render_pxelinux(boot) if boot.has_pxelinux else None
+    directory, _, base = name.rpartition("/")
+    if base == GRUB:
+        return render_grub(boot) if directory in boot.grub_dirs else None
     raise ValueError(f"unknown boot config {name!r}; use one of {list(CONFIG_NAMES)}")
 
 

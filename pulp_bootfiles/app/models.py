@@ -172,8 +172,8 @@ class BootfilesDistribution(ContainerDistribution):
     Pulp's unique, non-overlapping base path rule holds by itself.
 
     Beside each tree's files the content app also serves boot configs generated from the
-    served version (`<release>/<arch>/boot.ipxe`, `grub.cfg`, `pxelinux.cfg/default`; see
-    `bootconfigs`).
+    served version (`<release>/<arch>/boot.ipxe`, `grub.cfg`, `pxelinux.cfg/default`, and a
+    `grub.cfg` beside each GRUB binary; see `bootconfigs`).
 
     Fields:
         kernel_args (str): Extra kernel arguments the boot configs add ("inst.ks=... console=...").
@@ -211,16 +211,13 @@ class BootfilesDistribution(ContainerDistribution):
         return None if text is None else web.Response(text=text, content_type="text/plain")
 
     def content_handler_list_directory(self, rel_path):
-        """List the generated configs in a served tree's directory."""
+        """List the generated configs in a served tree's directories."""
 
-        def has_pxelinux(release, arch):
+        def files_of(release, arch):
             tree = self._served_tree(release, arch)
-            if tree is None:
-                return None
-            names = set(tree.files.values_list("name", flat=True))
-            return names.issuperset(bootconfigs.PXELINUX_FILES)
+            return None if tree is None else dict(tree.files.values_list("name", "relative_path"))
 
-        return bootconfigs.listed_configs(rel_path, has_pxelinux)
+        return bootconfigs.listed_configs(rel_path, files_of)
 
     def _served_tree(self, release, arch):
         """The BootTree of (release, arch) in the served repository version, or None."""

@@ -103,6 +103,17 @@ def test_pxelinux_names_the_artifacts_files(boot_served):
     check_stage2(append.group(2), tree)
 
 
+@pytest.mark.parametrize("arch, grub", [("x86_64", "grubx64.efi"), ("aarch64", "grubaa64.efi")])
+def test_grub_cfg_beside_grub_for_uefi_http_boot(boot_served, arch, grub):
+    base = boot_served["base"]
+    directory = f"{base}/40/{arch}/boot/efi/EFI/fedora"
+    assert 'href="./grub.cfg"' in get(f"{directory}/").text
+    assert f'href="./{grub}"' in get(f"{directory}/").text
+    assert get(f"{directory}/grub.cfg").text == get(f"{base}/40/{arch}/grub.cfg").text
+    missing = requests.get(f"{base}/40/{arch}/images/pxeboot/grub.cfg", timeout=30)
+    assert missing.status_code == 404
+
+
 def test_configs_are_listed_beside_the_files(boot_served):
     base = boot_served["base"]
     listing = get(f"{base}/40/x86_64/").text

@@ -33,9 +33,15 @@ def x86(**changes):
         ("40/x86_64/images/pxeboot/vmlinuz", None),
         ("40/x86_64/boot.ipxe/", None),
         ("40/boot.ipxe", None),
-        ("x/40/x86_64/grub.cfg", None),
+        ("x/40/x86_64/boot.ipxe", None),
+        ("40/x86_64/grub.cfg/", None),
         ("40/x86_64/grub.cfgx", None),
         ("40/x86_64/pxelinux.cfg/01-52-54-00-12-34-56", None),
+        (
+            "40/x86_64/boot/efi/EFI/fedora/grub.cfg",
+            ("40", "x86_64", "boot/efi/EFI/fedora/grub.cfg"),
+        ),
+        ("40/x86_64/boot/efi/EFI/fedora/grub.cfgx", None),
         ("", None),
     ],
 )
@@ -175,18 +181,48 @@ def test_render_refuses_unknown_names():
         bootconfigs.render("menu.lst", x86())
 
 
+ARM_FILES = {
+    "vmlinuz": "images/pxeboot/vmlinuz",
+    "initrd.img": "images/pxeboot/initrd.img",
+    "shimaa64.efi": "boot/efi/EFI/fedora/shimaa64.efi",
+    "grubaa64.efi": "boot/efi/EFI/fedora/grubaa64.efi",
+}
+
+
 @pytest.mark.parametrize(
-    "rel_path, trees, listed",
+    "rel_path, listed",
     [
-        ("40/x86_64/", {("40", "x86_64"): True}, {"boot.ipxe", "grub.cfg", "pxelinux.cfg/"}),
-        ("40/aarch64/", {("40", "aarch64"): False}, {"boot.ipxe", "grub.cfg"}),
-        ("40/x86_64/pxelinux.cfg/", {("40", "x86_64"): True}, {"default"}),
-        ("40/aarch64/pxelinux.cfg/", {("40", "aarch64"): False}, set()),
-        ("41/x86_64/", {("40", "x86_64"): True}, set()),
-        ("40/x86_64/images/", {("40", "x86_64"): True}, set()),
-        ("40/", {("40", "x86_64"): True}, set()),
-        ("", {("40", "x86_64"): True}, set()),
+        ("40/x86_64/", {"boot.ipxe", "grub.cfg", "pxelinux.cfg/"}),
+        ("40/aarch64/", {"boot.ipxe", "grub.cfg"}),
+        ("40/x86_64/pxelinux.cfg/", {"default"}),
+        ("40/aarch64/pxelinux.cfg/", set()),
+        ("40/x86_64/boot/efi/EFI/fedora/", {"grub.cfg"}),
+        ("40/aarch64/boot/efi/EFI/fedora/", {"grub.cfg"}),
+        ("40/x86_64/boot/efi/EFI/", set()),
+        ("40/x86_64/tftpboot/", set()),
+        ("41/x86_64/", set()),
+        ("40/x86_64/images/", set()),
+        ("40/x86_64", set()),
+        ("40/", set()),
+        ("", set()),
     ],
 )
-def test_listed_configs(rel_path, trees, listed):
+def test_listed_configs(rel_path, listed):
+    trees = {("40", "x86_64"): X86_FILES, ("40", "aarch64"): ARM_FILES}
     assert bootconfigs.listed_configs(rel_path, lambda *key: trees.get(key)) == listed
+
+
+@pytest.mark.parametrize(
+    "files, name, served",
+    [
+        (X86_FILES, "boot/efi/EFI/fedora/grub.cfg", True),
+        (ARM_FILES, "boot/efi/EFI/fedora/grub.cfg", True),
+        (X86_FILES, "boot/efi/EFI/BOOT/grub.cfg", False),
+        (X86_FILES, "tftpboot/grub.cfg", False),
+        (X86_FILES, "images/pxeboot/grub.cfg", False),
+    ],
+)
+def test_grub_cfg_beside_each_grub_binary(files, name, served):
+    boot = TreeBoot.from_files(URL, "Fedora 40", files)
+    text = bootconfigs.render(name, boot)
+    assert (text == bootconfigs.render("grub.cfg", boot)) if served else (text is None)
