@@ -36,6 +36,9 @@ _GRUB_BINARY = re.compile(r"grub[a-z0-9]*\.efi")
 # PXELINUX syntax, where newlines, quotes, `$`, `;`, `{`, `}` and `#` would change the config.
 _KERNEL_ARGS = re.compile(r"[A-Za-z0-9 ._,:/=+@%~?&\[\]-]*")
 
+# Words GRUB's lexer reads as they are; others (`&`, `?`, `[`) go in single quotes.
+_GRUB_PLAIN = re.compile(r"[A-Za-z0-9._,:/=+@%~-]*")
+
 # Menu titles go into quoted config strings: keep them plain.
 _TITLE_UNSAFE = re.compile(r"[^A-Za-z0-9 ._+()-]")
 
@@ -47,6 +50,8 @@ _CONFIG_PATH = re.compile(
 
 def check_kernel_args(kernel_args: str) -> str:
     """Return `kernel_args` if it can be written into every config; else raise ValueError."""
+    if "&&" in kernel_args:  # iPXE's command separator
+        raise ValueError("kernel arguments may not contain '&&'")
     if not _KERNEL_ARGS.fullmatch(kernel_args):
         bad = sorted({char for char in kernel_args if not _KERNEL_ARGS.fullmatch(char)})
         raise ValueError(
@@ -184,6 +189,12 @@ def grub_http_path(url: str) -> str:
     return f"(http,{parts.netloc}){parts.path}"
 
 
+def grub_words(cmdline: str) -> str:
+    """Kernel arguments as GRUB words: single-quoted where GRUB's lexer would split them
+    (checked arguments hold no quote)."""
+    return " ".join(w if _GRUB_PLAIN.fullmatch(w) else f"'{w}'" for w in cmdline.split())
+
+
 def render_grub(boot: TreeBoot) -> str:
     if boot.url.startswith("http://"):
         tree = grub_http_path(boot.url)
@@ -207,7 +218,7 @@ def render_grub(boot: TreeBoot) -> str:
         f"menuentry '{boot.title}' --id pulp-bootfiles {{\n"
         f"{source}"
         f"  echo 'Loading {boot.title} from' $kernel\n"
-        f"  linux $kernel {boot.cmdline}\n"
+        f"  linux $kernel {grub_words(boot.cmdline)}\n"
         "  initrd $initrd\n"
         "}\n"
     )

@@ -15,6 +15,7 @@ from pulp_bootfiles.tests.functional.pulp_api import CONTENT
 from pulp_bootfiles.tests.functional.serving import distributed_trees
 
 KERNEL_ARGS = "inst.ks=http://ks.example.com/ks.cfg?host=a&x=1 console=ttyS0,115200n8"
+GRUB_KERNEL_ARGS = "'inst.ks=http://ks.example.com/ks.cfg?host=a&x=1' console=ttyS0,115200n8"
 
 
 def get(url):
@@ -86,7 +87,7 @@ def test_grub_http_paths_and_tftp_names_are_the_trees_files(boot_served):
     # The TFTP names are the flat names of the tree's OCI artifact.
     assert {flat["kernel"], flat["initrd"]} <= set(tree.expected_files())
     linux = re.search(r"^\s*linux \$kernel inst.stage2=(\S+) (.*)$", text, re.M)
-    assert linux and linux.group(2) == KERNEL_ARGS, text
+    assert linux and linux.group(2) == GRUB_KERNEL_ARGS, text
     check_stage2(linux.group(1), tree)
 
 
@@ -127,7 +128,7 @@ def test_configs_are_listed_beside_the_files(boot_served):
 def test_aarch64_has_grub_and_ipxe_but_no_pxelinux(boot_served):
     tree, base = boot_served["arm"], boot_served["base"]
     text = get(f"{base}/40/aarch64/grub.cfg").text
-    assert f"inst.stage2={base}/40/aarch64 {KERNEL_ARGS}" in text
+    assert f"inst.stage2={base}/40/aarch64 {GRUB_KERNEL_ARGS}" in text
     kernel = re.search(r"^kernel (\S+) ", get(f"{base}/40/aarch64/boot.ipxe").text, re.M)
     assert sha256_of(kernel.group(1)) == tree.images["images/pxeboot/vmlinuz"]
     assert requests.get(f"{base}/40/aarch64/pxelinux.cfg/default", timeout=30).status_code == 404

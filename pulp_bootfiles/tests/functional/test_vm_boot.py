@@ -37,7 +37,8 @@ from pulp_bootfiles.tests.functional.serving import distributed_trees
 pytestmark = pytest.mark.vm
 
 REGISTRY = API.split("://", 1)[1]
-KERNEL_ARGS = "console=ttyS0 panic=-1"
+# A kickstart URL with a query: the "&" must survive iPXE, PXELINUX and GRUB quoting.
+KERNEL_ARGS = "console=ttyS0 panic=-1 inst.ks=http://ks.example.invalid/ks.cfg?vm=1&x=2"
 SHIM_REFUSED = "Security Violation"  # shim's words when an image fails verification
 # OVMF starts in ~25 s and GRUB's TFTP reads ~12 MB at ~0.2 MB/s under TCG on a busy machine.
 UEFI_TIMEOUT = 180

@@ -70,7 +70,8 @@ def test_grub_prefers_http_and_falls_back_to_the_tftp_root():
         f"    set initrd={tree}/images/pxeboot/initrd.img\n"
         "  fi\n"
     ) in text
-    assert f"  linux $kernel inst.stage2={URL} {ARGS}\n  initrd $initrd\n}}\n" in text
+    args = "'inst.ks=http://ks.example.com/ks.cfg?host=a&b=1' console=ttyS0,115200n8"
+    assert f"  linux $kernel inst.stage2={URL} {args}\n  initrd $initrd\n}}\n" in text
     assert "menuentry 'Fedora 40 Everything x86_64' --id pulp-bootfiles {\n" in text
 
 
@@ -151,6 +152,7 @@ def test_kernel_args_accepted(args, expected):
         ("}", "'}'"),
         ("# comment", "'#'"),
         ("a\tb", "'\\t'"),
+        ("x=1 && reboot", "'&&'"),
     ],
 )
 def test_kernel_args_refused_naming_the_character(args, named):
