@@ -28,7 +28,7 @@ as_postgres() {
 }
 
 system_packages() {
-  # Debian tools the plugin and its tests use: rpm (rpmbuild), createrepo_c, skopeo, zstd,
+  # Debian tools the plugin and its tests use: rpm (rpmbuild), createrepo_c, skopeo, zstd, QEMU,
   # docker-registry (distribution 2.8: the external registry of the push/sync-back tests).
   local missing=()
   for cmd in rpmbuild:rpm createrepo_c:createrepo-c skopeo:skopeo zstd:zstd cpio:cpio \
@@ -40,6 +40,11 @@ system_packages() {
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
   [ -n "$PGBIN" ] || missing+=(postgresql)
+  # The VM boot tests: QEMU, OVMF with Microsoft's keys, iPXE ROMs; dpkg-deb/apt-get fetch the rest.
+  command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  for file in /usr/share/OVMF/OVMF_CODE_4M.secboot.fd:ovmf /usr/lib/ipxe/qemu/pxe-e1000.rom:ipxe-qemu; do
+    [ -f "${file%%:*}" ] || missing+=("${file##*:}")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     apt-get update -qq

@@ -1,5 +1,7 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
+from aiohttp import web
+from django.conf import settings
 from django.contrib.postgres import fields
 from django.db import models
 from pulp_container.app.downloaders import RegistryAuthDownloaderFactory, RegistryAuthHttpDownloader
@@ -15,6 +17,7 @@ from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Reposi
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
+from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.version_rules import (
     drop_files_outside_their_tree,
     drop_stale_signatures,
@@ -250,10 +253,61 @@ class BootfilesDistribution(ContainerDistribution):
     content app serves the same version's files as plain HTTP
     (`/pulp/content/<base_path>/40/x86_64/images/pxeboot/vmlinuz`). One name, one object, so
     Pulp's unique, non-overlapping base path rule holds by itself.
+
+    Beside each tree's files the content app also serves boot configs generated from the
+    served version (`<release>/<arch>/boot.ipxe`, `grub.cfg`, `pxelinux.cfg/default`, and a
+    `grub.cfg` beside each GRUB binary; see `bootconfigs`).
+
+    Fields:
+        kernel_args (str): Extra kernel arguments the boot configs add ("inst.ks=... console=...").
+        boot_origin (str): Origin ("http://host:port") booting machines reach the content app
+            at, for the configs' absolute URLs; "" means CONTENT_ORIGIN.
     """
 
     TYPE = "bootfiles"
     SERVE_FROM_PUBLICATION = False
+
+    kernel_args = models.TextField(default="", blank=True)
+    boot_origin = models.TextField(default="", blank=True)
+
+    def content_handler(self, path):
+        """Answer `<release>/<arch>/<boot config>` with the config of that served tree."""
+        parsed = bootconfigs.parse_config_path(path)
+        if parsed is None:
+            return None
+        release, arch, name = parsed
+        tree = self._served_tree(release, arch)
+        if tree is None:
+            return None
+        origin = self.boot_origin or settings.CONTENT_ORIGIN
+        if not origin:
+            return web.Response(
+                status=404, text="No boot configs: set CONTENT_ORIGIN or the boot_origin.\n"
+            )
+        url = bootconfigs.tree_url(
+            origin, settings.CONTENT_PATH_PREFIX, self.base_path, release, arch
+        )
+        title = " ".join(filter(None, [tree.family, tree.release, tree.variant, tree.arch]))
+        files = dict(tree.files.values_list("name", "relative_path"))
+        boot = bootconfigs.TreeBoot.from_files(url, title, files, self.kernel_args)
+        text = bootconfigs.render(name, boot) if boot else None
+        return None if text is None else web.Response(text=text, content_type="text/plain")
+
+    def content_handler_list_directory(self, rel_path):
+        """List the generated configs in a served tree's directories."""
+
+        def files_of(release, arch):
+            tree = self._served_tree(release, arch)
+            return None if tree is None else dict(tree.files.values_list("name", "relative_path"))
+
+        return bootconfigs.listed_configs(rel_path, files_of)
+
+    def _served_tree(self, release, arch):
+        """The BootTree of (release, arch) in the served repository version, or None."""
+        version = self.get_repository_version()
+        if version is None:
+            return None
+        return BootTree.objects.filter(pk__in=version.content, release=release, arch=arch).first()
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

@@ -21,6 +21,7 @@ from pulpcore.plugin.serializers import (
 )
 from rest_framework import serializers
 
+from pulp_bootfiles.app.bootconfigs import check_kernel_args
 from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, SUPPORTED_ARCHES
 from pulp_bootfiles.app.formats.openpgp import Keyring, KeyringError
 from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
@@ -447,6 +448,43 @@ class BootfilesDistributionSerializer(DistributionSerializer):
         help_text=_("One pullable reference per tag, e.g. '<registry_path>:40-amd64'.")
     )
 
+    kernel_args = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Extra kernel arguments the generated boot configs add after "
+            "'inst.stage2=<tree URL>', e.g. 'inst.ks=http://host/ks.cfg console=ttyS0'."
+        ),
+    )
+    boot_origin = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Origin ('http://host:port') at which booting machines reach Pulp's content app, "
+            "for the absolute URLs in the generated boot configs. Empty: CONTENT_ORIGIN."
+        ),
+    )
+
+    def validate_kernel_args(self, value):
+        try:
+            return check_kernel_args(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def validate_boot_origin(self, value):
+        if not value:
+            return value
+        parts = urlparse(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise serializers.ValidationError(
+                _("Must be an http:// or https:// origin without a path, e.g. http://pulp:8080.")
+            )
+        if parts.query or parts.fragment or parts.params:
+            raise serializers.ValidationError(_("Must not have a query or fragment."))
+        return f"{parts.scheme}://{parts.netloc}"
+
     def get_oci_references(self, distribution) -> list[str]:
         version = distribution.get_repository_version()
         if version is None:
@@ -472,4 +510,6 @@ class BootfilesDistributionSerializer(DistributionSerializer):
             "private",
             "registry_path",
             "oci_references",
+            "kernel_args",
+            "boot_origin",
         )

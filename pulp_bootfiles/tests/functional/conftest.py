@@ -113,6 +113,24 @@ def synced_files(pulp):
 
 
 @pytest.fixture
+def distribution_factory(pulp):
+    """Create distributions through their task; they are deleted (a task too) afterwards."""
+    hrefs = []
+
+    def make(**fields):
+        body = {"name": f"dist-{uuid.uuid4()}", "base_path": f"netboot-{uuid.uuid4().hex[:8]}"}
+        task = pulp.run(DISTRIBUTIONS, {**body, **fields})
+        hrefs.append(task["created_resources"][0])
+        return pulp.get(hrefs[-1])
+
+    yield make
+    for href in hrefs:
+        response = pulp.delete(href)
+        if response.status_code == 202:
+            pulp.wait(response.json()["task"])
+
+
+@pytest.fixture
 def oci_remote_factory(created):
     """Create a bootfiles OCI remote (a registry repository to sync from or push to)."""
 
