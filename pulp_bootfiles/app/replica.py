@@ -6,10 +6,8 @@ distribution's base path is the registry name), a repository synced from it, and
 distribution with the same base path here: a Katello capsule's view of its main server.
 """
 
-from pulp_glue.bootfiles.context import (
-    PulpBootfilesDistributionContext,
-    PulpBootfilesRepositoryContext,
-)
+import logging
+
 from pulpcore.plugin.replica import Replicator
 
 from pulp_bootfiles.app.models import (
@@ -18,6 +16,20 @@ from pulp_bootfiles.app.models import (
     BootfilesRepository,
 )
 from pulp_bootfiles.app.tasks import synchronize_oci
+
+try:
+    # The pulp-glue contexts ship with the CLI package (pulp-cli-bootfiles, in cli/), as
+    # pulp-cli plugins do; pulpcore imports this module at startup, so without them the server
+    # must still start, only without bootfiles replication.
+    from pulp_glue.bootfiles.context import (
+        PulpBootfilesDistributionContext,
+        PulpBootfilesRepositoryContext,
+    )
+except ImportError:  # pragma: no cover - depends on what is installed
+    PulpBootfilesDistributionContext = PulpBootfilesRepositoryContext = None
+    logging.getLogger(__name__).warning(
+        "pulp-cli-bootfiles is not installed: bootfiles distributions are not replicated"
+    )
 
 
 class BootfilesReplicator(Replicator):
@@ -44,4 +56,4 @@ class BootfilesReplicator(Replicator):
         return {"remote_pk": str(remote.pk), "repository_pk": str(repository.pk), "mirror": True}
 
 
-REPLICATION_ORDER = [BootfilesReplicator]
+REPLICATION_ORDER = [BootfilesReplicator] if PulpBootfilesRepositoryContext else []
