@@ -12,6 +12,7 @@ REMOTES = "/pulp/api/v3/remotes/bootfiles/bootfiles/"
 REPOSITORIES = "/pulp/api/v3/repositories/bootfiles/bootfiles/"
 FILES = "/pulp/api/v3/content/bootfiles/files/"
 TREES = "/pulp/api/v3/content/bootfiles/trees/"
+DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 
 
 def pytest_collection_modifyitems(items):
@@ -35,6 +36,20 @@ def pulp():
 def fixture_server(tmp_path_factory):
     with FixtureServer(tmp_path_factory.mktemp("trees")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def mirror_server(fixture_server):
+    """The fixture trees from another host (127.0.0.2), as a mirror a download host redirects to."""
+    with FixtureServer(fixture_server.root, host="127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def faults(fixture_server):
+    """`faults(Fault(...), ...)` makes the fixture server misbehave until the test ends."""
+    yield fixture_server.inject
+    fixture_server.clear_faults()
 
 
 @pytest.fixture
@@ -86,6 +101,24 @@ def repository_factory(created):
         return created(REPOSITORIES, {"name": f"repo-{uuid.uuid4()}", **fields})
 
     return make
+
+
+@pytest.fixture
+def distribution_factory(pulp):
+    """Create distributions through their task; they are deleted (a task too) afterwards."""
+    hrefs = []
+
+    def make(**fields):
+        body = {"name": f"dist-{uuid.uuid4()}", "base_path": f"netboot-{uuid.uuid4().hex[:8]}"}
+        task = pulp.run(DISTRIBUTIONS, {**body, **fields})
+        hrefs.append(task["created_resources"][0])
+        return pulp.get(hrefs[-1])
+
+    yield make
+    for href in hrefs:
+        response = pulp.delete(href)
+        if response.status_code == 202:
+            pulp.wait(response.json()["task"])
 
 
 @pytest.fixture

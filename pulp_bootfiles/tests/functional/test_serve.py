@@ -3,7 +3,6 @@
 import hashlib
 import json
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import FILES
 from pulp_bootfiles.tests.functional.pulp_api import API, CONTENT
 
-DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 BLOBS = "/pulp/api/v3/content/container/blobs/"
 REGISTRY = API.split("://", 1)[1]  # pulp_container's registry (/v2/) is served by the API
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -27,24 +25,6 @@ def registry_get(base_path, reference, accept=f"{OCI_MANIFEST},{OCI_INDEX}"):
     return requests.get(
         f"{API}/v2/{base_path}/manifests/{reference}", headers={"Accept": accept}, timeout=30
     )
-
-
-@pytest.fixture
-def distribution_factory(pulp):
-    """Create distributions through their task; they are deleted (a task too) afterwards."""
-    hrefs = []
-
-    def make(**fields):
-        body = {"name": f"dist-{uuid.uuid4()}", "base_path": f"netboot-{uuid.uuid4().hex[:8]}"}
-        task = pulp.run(DISTRIBUTIONS, {**body, **fields})
-        hrefs.append(task["created_resources"][0])
-        return pulp.get(hrefs[-1])
-
-    yield make
-    for href in hrefs:
-        response = pulp.delete(href)
-        if response.status_code == 202:
-            pulp.wait(response.json()["task"])
 
 
 @pytest.fixture
