@@ -3,9 +3,11 @@ Bad input fails the sync with a message naming the file and the problem, in boun
 disk and memory, writes nothing outside Pulp's storage, and leaves the repository's latest
 version as it was.
 
-The broken tree is always new to Pulp (unique images, and bootloader packages of a unique
-release): an image or package that Pulp already stores, with the checksum the tree expects,
-is rightly not downloaded again, so breaking it upstream would go unnoticed.
+The broken tree is always new to Pulp where it is broken (unique images; bootloader packages
+of a unique release, or packages regenerated with the repodata): an image or package that Pulp
+already stores, with the checksum the tree expects, is rightly not downloaded again, so
+breaking it upstream would go unnoticed. The cases share one synced repository, which every
+failed sync must leave as it was.
 """
 
 import dataclasses
@@ -28,7 +30,12 @@ from pulp_bootfiles.tests.functional.pulp_api import TaskFailed
 from pulp_bootfiles.tests.functional.worker_watch import WorkerWatch
 
 KERNEL = "images/pxeboot/vmlinuz"
+SHIM_EFI = "/boot/efi/EFI/fedora/shimx64.efi"
+SHIM_RPM = "shim-x64-15.10-1.x86_64.rpm"  # the newest shim among the default packages
+# What one failed sync of these KB-sized trees may cost at most.
 MAX_SECONDS = 30
+MAX_WORKING_BYTES = 8 << 20
+MAX_RSS = 600 << 20
 # Cases that break a package or the primary as the repodata lists them: they need packages new
 # to Pulp (see above; rpmbuild takes seconds). The others leave them or regenerate the repodata.
 NEW_PACKAGES = {
@@ -41,9 +48,6 @@ NEW_PACKAGES = {
     "primary-checksum-mismatch",
     "primary-larger-than-listed",
 }
-SHIM_RPM = "shim-x64-15.10-1.x86_64.rpm"  # the newest shim among the default packages
-MAX_WORKING_BYTES = 8 << 20
-MAX_RSS = 600 << 20
 
 
 def newest_nevra(tree, name):
@@ -78,7 +82,6 @@ def truncated_rpm(tree, _servers):
     mutations.truncate_file(tree.root / tree.packages[newest_nevra(tree, "grub2-efi-x64")], 1000)
 
 
-SHIM_EFI = "/boot/efi/EFI/fedora/shimx64.efi"
 ESCAPE_TARGETS = set()  # files a hostile payload tries to write outside Pulp's storage
 
 
