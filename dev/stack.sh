@@ -6,6 +6,7 @@
 #   dev/stack.sh db       setup, write the settings and start PostgreSQL only (for makemigrations)
 #   dev/stack.sh start    setup, start PostgreSQL, migrate, start the Pulp processes, wait
 #   dev/stack.sh restart  stop the Pulp processes (PostgreSQL keeps running), then `start`
+#   dev/stack.sh crash-worker  SIGKILL the worker and its task (a crash), start a new one
 #   dev/stack.sh stop     stop everything started by `start`
 #   dev/stack.sh status   show what runs
 #   dev/stack.sh env      print the environment to talk to the stack (eval "$(dev/stack.sh env)")
@@ -176,12 +177,39 @@ start() {
   start_process worker pulpcore-worker
   wait_for "http://127.0.0.1:$API_PORT/pulp/api/v3/status/" api
   wait_for "http://127.0.0.1:$CONTENT_PORT/pulp/content/" content
+  wait_for_worker
+  log "Pulp is up: API http://127.0.0.1:$API_PORT, content http://127.0.0.1:$CONTENT_PORT"
+}
+
+wait_for_worker() {
   for _ in $(seq 60); do
     curl -fsS "http://127.0.0.1:$API_PORT/pulp/api/v3/status/" | grep -q '"online_workers":\[{' \
-      && { log "Pulp is up: API http://127.0.0.1:$API_PORT, content http://127.0.0.1:$CONTENT_PORT"; return; }
+      && return
     sleep 0.5
   done
   log "no worker came online"; tail -n 40 "$DEV/log/worker.log" >&2; exit 1
+}
+
+crash_worker() {
+  # For crash tests: SIGKILL the worker and the task process it runs, as a crash or the OOM
+  # killer would, then start a new worker. pulpcore notices a vanished worker only after
+  # WORKER_TTL plus a random number of heartbeats (minutes), by deleting its status record;
+  # we know it is dead, so do that now (by its name, "<pid>@<host>"). The new worker then
+  # marks the task it held failed ("Worker has gone missing") as soon as it starts.
+  local pidfile=$DEV/run/worker.pid
+  [ -s "$pidfile" ] || { log "no worker is running"; exit 1; }
+  local pid
+  pid=$(cat "$pidfile")
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$pidfile"
+  log "killed worker $pid"
+  # Whatever happens here, a worker must come back for the tests that follow.
+  pulpcore-manager shell -c "from pulpcore.app.models import AppStatus
+AppStatus.objects.filter(app_type='worker', name__startswith='$pid@').delete()" \
+    || log "could not drop the record of worker $pid; pulpcore will, after WORKER_TTL"
+  start_process worker pulpcore-worker
+  wait_for_worker
 }
 
 stop_pulp() {
@@ -232,8 +260,9 @@ case "${1:-}" in
   db) setup; write_settings; start_postgres ;;
   start) start ;;
   restart) stop_pulp; start ;;
+  crash-worker) crash_worker ;;
   stop) stop ;;
   status) status ;;
   env) env_vars ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
 esac

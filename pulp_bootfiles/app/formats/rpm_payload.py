@@ -35,6 +35,10 @@ CHUNK_SIZE = 1024 * 1024
 CPIO_ENTRY_OVERHEAD = 110 + 4096 + 8
 CPIO_MAGICS = (b"070701", b"070702")
 CPIO_TRAILER = "TRAILER!!!"
+# Decompressed payload read at most, whatever the header declares: a tiny package that declares
+# gigabytes must not make the worker decompress (or write) gigabytes. Bootloader packages hold a
+# few MB; 1 GiB leaves room for any package a remote's selection may name.
+MAX_PAYLOAD_BYTES = 1 << 30
 
 DECOMPRESSORS = {
     "zstd": lambda raw: zstandard.ZstdDecompressor().stream_reader(
@@ -59,8 +63,9 @@ class ExtractedFile:
 
 
 def default_payload_limit(header: RpmHeader) -> int:
-    """The most decompressed bytes a well-formed payload of this package can hold."""
-    return header.installed_size + (header.file_count + 1) * CPIO_ENTRY_OVERHEAD
+    """The most decompressed bytes a well-formed payload of this package can hold, capped."""
+    declared = header.installed_size + (header.file_count + 1) * CPIO_ENTRY_OVERHEAD
+    return min(declared, MAX_PAYLOAD_BYTES)
 
 
 class _Payload:
@@ -110,9 +115,12 @@ class _Entry:
 
 
 def _member_path(name: str, source: str) -> str:
-    """'./boot/x' -> '/boot/x'; a '..' anywhere means a broken or hostile package."""
+    """'./boot/x' -> '/boot/x'; a '..' or an absolute name means a broken or hostile package."""
     if ".." in name.split("/"):
         raise RpmError(f"{source}: payload member {name!r} escapes the package root")
+    if name.startswith("/"):
+        # rpm writes every member as './path'; cpio tools would write '/path' outside the root.
+        raise RpmError(f"{source}: payload member {name!r} is an absolute path")
     return "/" + posixpath.normpath(name).lstrip("/")
 
 
@@ -184,9 +192,9 @@ def extract_files(
 
     `stream` must be positioned at the payload, as `read_header` leaves it. Decompression stops
     once every wanted file is written. `max_payload_bytes` bounds the decompressed size
-    (default: what the header declares, plus cpio framing), so a decompression bomb stops
-    early. On any error the files written so far are removed, so a partial file is never
-    mistaken for a good one.
+    (default: what the header declares, plus cpio framing, at most MAX_PAYLOAD_BYTES), so a
+    decompression bomb stops early. On any error the files written so far are removed, so a
+    partial file is never mistaken for a good one.
 
     zstd (as rpm writes it) and gzip check their data only at the end of the stream, which an
     early stop never reaches: verify the package's checksum from the repodata first.

@@ -56,7 +56,12 @@ class BootloaderSource:
         return dcs
 
     async def _primary_record(self):
-        repomd = await fetch(self.remote, tree_url(self.repo_url, REPOMD_PATH), REPOMD_PATH)
+        repomd = await fetch(
+            self.remote,
+            tree_url(self.repo_url, REPOMD_PATH),
+            REPOMD_PATH,
+            max_size=repodata.MAX_REPOMD_SIZE,
+        )
         records = parse_or_fail(repodata.parse_repomd, Path(repomd.path).read_bytes(), REPOMD_PATH)
         return records["primary"]
 

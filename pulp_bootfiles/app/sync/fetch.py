@@ -13,16 +13,21 @@ def tree_url(base_url, path):
     return urljoin(base_url, path)
 
 
-async def fetch(remote, url, what, expected_digests=None, expected_size=None):
+async def fetch(remote, url, what, expected_digests=None, expected_size=None, max_size=None):
     """
     Download `url` into the task's working directory and return the DownloadResult.
 
     `what` names the file for the user ("repodata/repomd.xml", "package shim-x64-15.8-3.x86_64").
     Digest and size mismatches keep pulpcore's own errors, which name the URL and both digests.
+    The download stops once it passes `max_size` or `expected_size` bytes: pulpcore checks the
+    size only at the end, and a hostile server could otherwise fill the worker's disk.
     """
     downloader = remote.get_downloader(
         url=url, expected_digests=expected_digests, expected_size=expected_size
     )
+    limits = [size for size in (max_size, expected_size) if size is not None]
+    if limits:
+        _stop_past(downloader, min(limits), what, url)
     try:
         return await downloader.run()
     except aiohttp.ClientResponseError as exc:
@@ -33,3 +38,16 @@ async def fetch(remote, url, what, expected_digests=None, expected_size=None):
         raise SyncError(
             f"could not download {what} from {url}: {exc or type(exc).__name__}"
         ) from exc
+
+
+def _stop_past(downloader, limit, what, url):
+    """Fail the download as soon as more than `limit` bytes arrived (at most one chunk more)."""
+    handle_data = downloader.handle_data
+
+    async def handle_bounded(data):
+        await handle_data(data)
+        # artifact_attributes counts the bytes of the current attempt (a retry starts at 0)
+        if downloader.artifact_attributes["size"] > limit:
+            raise SyncError(f"{what} from {url} is larger than {limit} bytes; refusing the rest")
+
+    downloader.handle_data = handle_bounded

@@ -14,7 +14,7 @@ from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, TREEINFO_NAME
 from pulp_bootfiles.app.formats.kernel import read_kernel_version
 from pulp_bootfiles.app.formats.openpgp import Keyring
 from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
-from pulp_bootfiles.app.formats.treeinfo import parse_treeinfo
+from pulp_bootfiles.app.formats.treeinfo import MAX_TREEINFO_SIZE, parse_treeinfo
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync.bootloaders import BootloaderSource
 from pulp_bootfiles.app.sync.errors import parse_or_fail
@@ -37,7 +37,9 @@ class BootTreeFirstStage(Stage):
         async with ProgressReport(
             message="Downloading .treeinfo", code="sync.downloading.treeinfo", total=1
         ) as progress:
-            download = await fetch(self.remote, treeinfo_url, TREEINFO_NAME)
+            download = await fetch(
+                self.remote, treeinfo_url, TREEINFO_NAME, max_size=MAX_TREEINFO_SIZE
+            )
             treeinfo = parse_or_fail(
                 parse_treeinfo, Path(download.path).read_bytes(), TREEINFO_NAME
             )

@@ -39,6 +39,20 @@ def fixture_server(tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="session")
+def mirror_server(fixture_server):
+    """The fixture trees from another host (127.0.0.2), as a mirror a download host redirects to."""
+    with FixtureServer(fixture_server.root, host="127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def faults(fixture_server):
+    """`faults(Fault(...), ...)` makes the fixture server misbehave until the test ends."""
+    yield fixture_server.inject
+    fixture_server.clear_faults()
+
+
 @pytest.fixture
 def tree_factory(fixture_server):
     """
@@ -91,6 +105,24 @@ def repository_factory(created):
 
 
 @pytest.fixture
+def distribution_factory(pulp):
+    """Create distributions through their task; they are deleted (a task too) afterwards."""
+    hrefs = []
+
+    def make(**fields):
+        body = {"name": f"dist-{uuid.uuid4()}", "base_path": f"netboot-{uuid.uuid4().hex[:8]}"}
+        task = pulp.run(DISTRIBUTIONS, {**body, **fields})
+        hrefs.append(task["created_resources"][0])
+        return pulp.get(hrefs[-1])
+
+    yield make
+    for href in hrefs:
+        response = pulp.delete(href)
+        if response.status_code == 202:
+            pulp.wait(response.json()["task"])
+
+
+@pytest.fixture
 def sync(pulp):
     """Sync `repository` from `remote`; returns the finished task (raises TaskFailed)."""
 
@@ -110,24 +142,6 @@ def synced_files(pulp):
         return {f["content_path"]: f for f in pulp.list(FILES, repository_version=version_href)}
 
     return files
-
-
-@pytest.fixture
-def distribution_factory(pulp):
-    """Create distributions through their task; they are deleted (a task too) afterwards."""
-    hrefs = []
-
-    def make(**fields):
-        body = {"name": f"dist-{uuid.uuid4()}", "base_path": f"netboot-{uuid.uuid4().hex[:8]}"}
-        task = pulp.run(DISTRIBUTIONS, {**body, **fields})
-        hrefs.append(task["created_resources"][0])
-        return pulp.get(hrefs[-1])
-
-    yield make
-    for href in hrefs:
-        response = pulp.delete(href)
-        if response.status_code == 202:
-            pulp.wait(response.json()["task"])
 
 
 @pytest.fixture

@@ -9,7 +9,12 @@ import pytest
 import zstandard
 
 from pulp_bootfiles.app.formats.rpm_header import TAG
-from pulp_bootfiles.app.formats.rpm_payload import RpmError, extract_files, read_header
+from pulp_bootfiles.app.formats.rpm_payload import (
+    MAX_PAYLOAD_BYTES,
+    RpmError,
+    extract_files,
+    read_header,
+)
 from pulp_bootfiles.tests.fixtures import rpmcraft
 from pulp_bootfiles.tests.fixtures.content import pseudo_random
 from pulp_bootfiles.tests.fixtures.rpmbuilder import build_rpm
@@ -153,6 +158,18 @@ def test_decompression_bomb_stops_at_the_declared_size(tmp_path):
         extract(bomb, ["/zeros"], tmp_path)
 
 
+def test_declared_gigabytes_stop_at_the_absolute_cap(packages, tmp_path):
+    """A header honestly declaring 4 GiB does not buy 4 GiB of decompression or disk."""
+    raw = packages["zstd"]
+    size = rpmcraft.find_tag(raw, TAG["SIZE"]).data_offset
+    declared = raw[:size] + struct.pack(">I", 0xFFFFFFF0) + raw[size + 4 :]
+    huge = rpmcraft.cpio_entry("./boot/x")
+    huge = huge[:54] + b"FFFFFFFF" + huge[62:]  # the entry claims 4 GiB of data
+    with pytest.raises(RpmError, match=f"payload exceeds its limit of {MAX_PAYLOAD_BYTES} bytes$"):
+        extract(with_cpio(declared, rpmcraft.cpio_archive([huge])), ["/boot/x"], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("compression", COMPRESSIONS)
 @pytest.mark.parametrize("keep", [16, 0.6])
 def test_truncated_payload_is_refused(packages, tmp_path, compression, keep):
@@ -220,6 +237,14 @@ def test_member_outside_the_root_is_refused(packages, tmp_path, name):
     archive = rpmcraft.cpio_archive([rpmcraft.cpio_entry(name, b"x")])
     with pytest.raises(RpmError, match=f"^{SOURCE}: payload member .* escapes the package root"):
         extract(with_cpio(packages["zstd"], archive), ["/etc/passwd"], tmp_path)
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "/boot/x"])
+def test_absolute_member_is_refused(packages, tmp_path, name):
+    archive = rpmcraft.cpio_archive([rpmcraft.cpio_entry(name, b"x")])
+    message = f"{SOURCE}: payload member '{name}' is an absolute path"
+    with pytest.raises(RpmError, match=f"^{re.escape(message)}$"):
+        extract(with_cpio(packages["zstd"], archive), ["/boot/x"], tmp_path)
 
 
 ENTRY = rpmcraft.cpio_entry("./boot/x")
