@@ -9,6 +9,9 @@
 #   dev/stack.sh stop     stop everything started by `start`
 #   dev/stack.sh status   show what runs
 #   dev/stack.sh env      print the environment to talk to the stack (eval "$(dev/stack.sh env)")
+#
+# BOOTFILES_EXTRA_SETTINGS=<file>: Python appended to the generated settings.py (later
+# assignments win), e.g. DOMAIN_ENABLED or token auth for the tests' second stack.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,6 +99,10 @@ TOKEN_AUTH_DISABLED = True
 ANALYTICS = False
 TELEMETRY = False
 SETTINGS
+  if [ -n "${BOOTFILES_EXTRA_SETTINGS:-}" ]; then
+    printf '\n# From %s (BOOTFILES_EXTRA_SETTINGS)\n' "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
+    cat "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
+  fi
 }
 
 start_postgres() {
@@ -214,5 +221,5 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   env) env_vars ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
 esac
