@@ -1,13 +1,11 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
 from django.db import models
-from django.shortcuts import redirect
 from pulp_container.app.models import Blob, ContainerDistribution, Manifest, Tag
 from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Repository
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
-from pulp_bootfiles.app.guards import signing_guard
 from pulp_bootfiles.app.version_rules import drop_files_outside_their_tree, match_oci_side
 
 
@@ -173,11 +171,6 @@ class BootfilesDistribution(ContainerDistribution):
 
     TYPE = "bootfiles"
     SERVE_FROM_PUBLICATION = False
-
-    def redirect_to_content_app(self, url):
-        """The registry's redirect of a blob: signed when the guard can sign it."""
-        signer = signing_guard(self.content_guard)
-        return redirect(signer.preauthenticate_url(url) if signer else url)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"
