@@ -88,6 +88,7 @@ class SecondStack:
             "BOOTFILES_PGPORT": str(self.pg_port),
             "BOOTFILES_API_PORT": str(self.api_port),
             "BOOTFILES_CONTENT_PORT": str(self.content_port),
+            "BOOTFILES_CONTENT_READY_PATH": "/pulp/content/default/",
         }
         if extra_settings:
             env["BOOTFILES_EXTRA_SETTINGS"] = str(extra_settings)
