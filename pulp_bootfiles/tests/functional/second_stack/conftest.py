@@ -13,7 +13,8 @@ from pulp_bootfiles.tests.functional.users import UserFactory
 DOMAINS = "/pulp/api/v3/domains/"
 DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
-S3_STORAGE = "storages.backends.s3.S3Storage"
+# pulp_container 2.30 redirects blobs only for this (older) name of the S3 backend.
+S3_STORAGE = "storages.backends.s3boto3.S3Boto3Storage"
 FILESYSTEM_DOMAIN = "alpha"
 S3_DOMAIN = "objects"
 
