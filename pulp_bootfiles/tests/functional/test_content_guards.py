@@ -103,6 +103,8 @@ def test_private_distribution_refuses_anonymous_plain_http(pulp, synced_tree, ma
     assert "validate_token" in redirect.headers["Location"]
     served = get(redirect.headers["Location"])
     assert hashlib.sha256(served.content).hexdigest() == tree.images[KERNEL]
+    tampered = redirect.headers["Location"].replace("validate_token=", "validate_token=0")
+    assert get(tampered).status_code == 403
     # A public distribution made private later is guarded too.
     public = make_distribution(repository)
     assert get(kernel_url(public, tree)).status_code == 200
