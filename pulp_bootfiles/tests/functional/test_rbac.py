@@ -26,17 +26,23 @@ def wait_as_admin(pulp, response):
 
 
 @pytest.fixture
-def admin_objects(pulp, tree_factory, remote_factory, repository_factory, sync):
-    """A remote and a synced repository owned by admin."""
+def admin_objects(tree_factory, remote_factory, repository_factory):
+    """A remote of a tree and a repository owned by admin."""
     _, url = tree_factory()
     remote = remote_factory(url)
-    repository = repository_factory(remote=remote["pulp_href"])
+    return remote, repository_factory(remote=remote["pulp_href"])
+
+
+@pytest.fixture
+def synced_admin_objects(pulp, admin_objects, sync):
+    """`admin_objects`, the repository synced."""
+    remote, repository = admin_objects
     sync(repository, remote)
     return remote, pulp.get(repository["pulp_href"])
 
 
-def test_user_without_roles_sees_nothing_and_may_create_nothing(user_factory, admin_objects):
-    remote, repository = admin_objects
+def test_user_without_roles_sees_nothing_and_may_create_nothing(user_factory, synced_admin_objects):
+    remote, repository = synced_admin_objects
     stranger = user_factory()
     for endpoint in (REMOTES, REPOSITORIES, DISTRIBUTIONS, FILES):
         assert stranger.list(endpoint) == []
@@ -95,8 +101,8 @@ def test_creator_owns_what_it_creates_and_runs_the_whole_job(
     assert pulp.get(admin_repository["pulp_href"])["name"] == admin_repository["name"]
 
 
-def test_viewer_may_read_but_not_sync_change_or_delete(user_factory, admin_objects):
-    remote, repository = admin_objects
+def test_viewer_may_read_but_not_sync_change_or_delete(user_factory, synced_admin_objects):
+    remote, repository = synced_admin_objects
     viewer = user_factory(
         ("bootfiles.bootfilesrepository_viewer", repository["pulp_href"]),
         ("bootfiles.bootfilesremote_viewer", remote["pulp_href"]),

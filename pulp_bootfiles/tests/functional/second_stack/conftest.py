@@ -98,11 +98,16 @@ def synced_and_distributed(api, tree_url, **distribution_fields):
     remote = api.post(REMOTES, {"name": f"remote-{suffix}", "url": tree_url}, expect=201).json()
     repository = api.post(REPOSITORIES, {"name": f"repo-{suffix}"}, expect=201).json()
     api.run(repository["pulp_href"] + "sync/", {"remote": remote["pulp_href"]})
+    return api.get(repository["pulp_href"]), distribute(api, repository, **distribution_fields)
+
+
+def distribute(api, repository, **fields):
+    """A new distribution of `repository` (a unique base path unless `fields` name one)."""
+    suffix = uuid.uuid4().hex[:10]
     body = {
         "name": f"dist-{suffix}",
         "base_path": f"netboot-{suffix}",
         "repository": repository["pulp_href"],
-        **distribution_fields,
+        **fields,
     }
-    distribution = api.get(api.run(DISTRIBUTIONS, body)["created_resources"][0])
-    return api.get(repository["pulp_href"]), distribution
+    return api.get(api.run(DISTRIBUTIONS, body)["created_resources"][0])

@@ -7,6 +7,7 @@ from pulp_bootfiles.tests.functional.second_stack.conftest import (
     DISTRIBUTIONS,
     FILESYSTEM_DOMAIN,
     S3_DOMAIN,
+    distribute,
     synced_and_distributed,
 )
 from pulp_bootfiles.tests.functional.second_stack.registry_client import registry_get
@@ -52,7 +53,7 @@ def test_two_domains_sync_the_same_tree_and_stay_apart(second_pulp, tree_factory
         digests[domain] = response.headers["Docker-Content-Digest"]
     # (the same files give the same deterministic manifest)
     assert digests[FILESYSTEM_DOMAIN] == digests[S3_DOMAIN]
-    only_alpha = synced_and_distributed(alpha["api"], url)[1]["base_path"]
+    only_alpha = distribute(alpha["api"], alpha["repository"])["base_path"]
     missing = registry_get(api_base, f"{S3_DOMAIN}/{only_alpha}/manifests/{tag}")
     assert missing.status_code in (401, 404), missing.text
 

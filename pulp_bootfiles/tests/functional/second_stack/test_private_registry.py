@@ -8,7 +8,10 @@ import requests
 from oras.client import OrasClient
 
 from pulp_bootfiles.tests.fixtures.content import file_sha256
-from pulp_bootfiles.tests.functional.second_stack.conftest import synced_and_distributed
+from pulp_bootfiles.tests.functional.second_stack.conftest import (
+    distribute,
+    synced_and_distributed,
+)
 from pulp_bootfiles.tests.functional.second_stack.registry_client import registry_get
 
 CONTAINER_DISTRIBUTIONS = "/pulp/api/v3/distributions/container/container/"
@@ -32,8 +35,8 @@ def test_private_distribution_on_the_registry_and_plain_http(
 ):
     api = second_pulp.api()
     tree, url = tree_factory()
-    _, public = synced_and_distributed(api, url)
-    _, private = synced_and_distributed(api, url, private=True)
+    repository, public = synced_and_distributed(api, url)
+    private = distribute(api, repository, private=True)
     tag = f"{tree.release}-amd64"
     registry = second_pulp.registry
 
