@@ -10,6 +10,11 @@
 #   dev/stack.sh stop     stop everything started by `start`
 #   dev/stack.sh status   show what runs
 #   dev/stack.sh env      print the environment to talk to the stack (eval "$(dev/stack.sh env)")
+#
+# BOOTFILES_EXTRA_SETTINGS=<file>: Python appended to the generated settings.py (later
+# assignments win), e.g. DOMAIN_ENABLED or token auth for the tests' second stack.
+# BOOTFILES_CONTENT_READY_PATH [/pulp/content/]: what `start` waits for on the content app
+# (with DOMAIN_ENABLED: /pulp/content/default/).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +23,7 @@ VENV=${BOOTFILES_VENV:-$ROOT/.venv}
 PGPORT=${BOOTFILES_PGPORT:-54329}
 API_PORT=${BOOTFILES_API_PORT:-24817}
 CONTENT_PORT=${BOOTFILES_CONTENT_PORT:-24816}
+CONTENT_READY_PATH=${BOOTFILES_CONTENT_READY_PATH:-/pulp/content/}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 export PULP_SETTINGS=$DEV/settings.py
 PATH=$VENV/bin:$PATH
@@ -118,6 +124,10 @@ TOKEN_AUTH_DISABLED = True
 ANALYTICS = False
 TELEMETRY = False
 SETTINGS
+  if [ -n "${BOOTFILES_EXTRA_SETTINGS:-}" ]; then
+    printf '\n# From %s (BOOTFILES_EXTRA_SETTINGS)\n' "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
+    cat "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
+  fi
 }
 
 start_postgres() {
@@ -176,7 +186,7 @@ start() {
   start_process content pulpcore-content --bind "127.0.0.1:$CONTENT_PORT" --workers 2
   start_process worker pulpcore-worker
   wait_for "http://127.0.0.1:$API_PORT/pulp/api/v3/status/" api
-  wait_for "http://127.0.0.1:$CONTENT_PORT/pulp/content/" content
+  wait_for "http://127.0.0.1:$CONTENT_PORT$CONTENT_READY_PATH" content
   wait_for_worker
   log "Pulp is up: API http://127.0.0.1:$API_PORT, content http://127.0.0.1:$CONTENT_PORT"
 }
@@ -264,5 +274,5 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   env) env_vars ;;
-  *) sed -n '2,14p' "$0"; exit 2 ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -9,6 +9,7 @@ from pulp_container.app.models import ManifestSigningService, Tag
 from pulp_container.app.serializers import RegistryPathField, validate_registry_path
 from pulpcore.plugin.models import Remote
 from pulpcore.plugin.serializers import (
+    ContentRedirectContentGuardSerializer,
     DetailRelatedField,
     DistributionSerializer,
     NoArtifactContentSerializer,
@@ -19,6 +20,7 @@ from pulpcore.plugin.serializers import (
     RepositoryVersionRelatedField,
     SingleContentArtifactField,
 )
+from pulpcore.plugin.util import get_domain
 from rest_framework import serializers
 
 from pulp_bootfiles.app.bootconfigs import check_kernel_args
@@ -496,6 +498,20 @@ class BootfilesDistributionSerializer(DistributionSerializer):
     def validate_base_path(self, value):
         """The base path is also the registry name, so it must be a valid one."""
         return validate_registry_path(super().validate_base_path(value))
+
+    def validate(self, data):
+        """A private distribution without a guard gets one, so plain HTTP is refused too."""
+        data = super().validate(data)
+        instance = self.instance
+        private = data.get("private", instance.private if instance else False)
+        guard = data.get("content_guard", instance.content_guard if instance else None)
+        if private and guard is None:
+            # pulp_container's content-redirect guard: the content app then serves its files
+            # only through URLs the registry signed after checking the pull permission.
+            data["content_guard"] = ContentRedirectContentGuardSerializer.get_or_create(
+                {"name": "content redirect", "pulp_domain": get_domain()}
+            )
+        return data
 
     def validate_repository_version(self, version):
         if version is not None and not isinstance(version.repository.cast(), BootfilesRepository):

@@ -7,6 +7,7 @@ import pytest
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.fixture_server import FixtureServer
 from pulp_bootfiles.tests.functional.pulp_api import PulpAPI
+from pulp_bootfiles.tests.functional.users import user_factory  # noqa: F401 (a fixture)
 
 REMOTES = "/pulp/api/v3/remotes/bootfiles/bootfiles/"
 REPOSITORIES = "/pulp/api/v3/repositories/bootfiles/bootfiles/"
