@@ -26,11 +26,7 @@ from pulp_bootfiles.tests.fixtures.rpmsign import generate_key, sign_rpms
 from pulp_bootfiles.tests.fixtures.treegen import BUILD_TIMESTAMP, build_tree
 from pulp_bootfiles.tests.functional.conftest import FILES, TREES
 from pulp_bootfiles.tests.functional.pulp_api import TaskFailed
-from pulp_bootfiles.tests.functional.test_serve import (  # noqa: F401 (fixture)
-    REGISTRY,
-    distribution_factory,
-    registry_get,
-)
+from pulp_bootfiles.tests.functional.test_serve import REGISTRY, registry_get
 
 SHIM = "/boot/efi/EFI/fedora/shimx64.efi"
 GRUB = "/boot/efi/EFI/fedora/grubx64.efi"

@@ -10,10 +10,7 @@ import requests
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry, publish
 from pulp_bootfiles.tests.functional.conftest import FILES, OCI_REMOTES, REPOSITORIES, TREES
 from pulp_bootfiles.tests.functional.pulp_api import API, CONTENT, TaskFailed
-from pulp_bootfiles.tests.functional.test_serve import (  # noqa: F401 (fixture)
-    distribution_factory,
-    registry_get,
-)
+from pulp_bootfiles.tests.functional.test_serve import registry_get
 
 
 @pytest.fixture

@@ -13,10 +13,7 @@ from pulp_bootfiles.tests.functional.conftest import OCI_REMOTES
 from pulp_bootfiles.tests.functional.docker_registry import DockerRegistry
 from pulp_bootfiles.tests.functional.pulp_api import TaskFailed
 from pulp_bootfiles.tests.functional.test_oci_sync import file_digests, latest, registry_tags
-from pulp_bootfiles.tests.functional.test_serve import (  # noqa: F401 (fixture)
-    distribution_factory,
-    registry_get,
-)
+from pulp_bootfiles.tests.functional.test_serve import registry_get
 
 NAME = "fedora/netboot"
 
