@@ -15,6 +15,8 @@ from pathlib import Path
 
 import zstandard
 
+from pulp_bootfiles.tests.fixtures.repogen import relist_primary
+
 WORDS = (
     "lib core utils tools data python3 perl golang rust ghc texlive kde gnome xfce qt5 qt6 gtk3 "
     "devel doc common static fonts plugin server client java nodejs mingw64 R ocaml php ruby"
@@ -130,20 +132,5 @@ def add_filler_packages(repodata: Path, count: int, arch: str, seed: str = "benc
     old_path.unlink()
     size = (repodata / location.removeprefix("repodata/")).stat().st_size
 
-    new_block = block.replace(old_location.group(1), location)
-    new_block = re.sub(
-        r'<checksum type="sha256">[0-9a-f]{64}</checksum>',
-        f'<checksum type="sha256">{data_sha256}</checksum>',
-        new_block,
-    )
-    new_block = re.sub(
-        r'<open-checksum type="sha256">[0-9a-f]{64}</open-checksum>',
-        f'<open-checksum type="sha256">{open_digest.hexdigest()}</open-checksum>',
-        new_block,
-    )
-    new_block = re.sub(r"<size>\d+</size>", f"<size>{size}</size>", new_block)
-    new_block = re.sub(
-        r"<open-size>\d+</open-size>", f"<open-size>{open_size}</open-size>", new_block
-    )
-    repomd_path.write_text(repomd.replace(block, new_block))
+    relist_primary(repomd_path, location, data_sha256, size, open_digest.hexdigest(), open_size)
     return {"location": location, "packages": total, "size": size, "open_size": open_size}

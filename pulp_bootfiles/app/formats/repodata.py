@@ -227,7 +227,8 @@ def _candidate_packages(fileobj, names, source):
                 f"{source}: malformed XML at line {line}: a <package> entry is larger than "
                 f"{MAX_PACKAGE_ENTRY} bytes"
             )
-    if not re.fullmatch(rb"\s*</metadata>\s*", body):
+    # After the last entry: the root's end tag, with only whitespace, comments or PIs around it.
+    if not re.fullmatch(rb"\s*</metadata>\s*", _PROLOG_ITEM.sub(b"", bytes(body))):
         raise RepodataError(
             f"{source}: malformed XML at line {line}: the document does not end with "
             "</metadata> after its last </package> (truncated?)"

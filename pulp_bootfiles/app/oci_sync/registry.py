@@ -4,11 +4,11 @@ import json
 import os
 from urllib.parse import urljoin, urlparse, urlunparse
 
-import aiohttp
 from pulpcore.plugin.exceptions import DigestValidationError, SizeValidationError, SyncError
 
 from pulp_bootfiles.app.constants import MEDIA_TYPE
 from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE
+from pulp_bootfiles.app.sync.fetch import download_errors
 
 _ACCEPT = {"Accept": f"{MEDIA_TYPE.MANIFEST_OCI},{MEDIA_TYPE.INDEX_OCI}"}
 
@@ -26,17 +26,10 @@ class Registry:
     async def _download(self, url, tag, what, headers=None, **expected):
         downloader = self.remote.get_downloader(url=url, **expected)
         try:
-            await downloader.run(
-                extra_data={"headers": dict(headers or {}), "repo_name": self.name}
-            )
-        except aiohttp.ClientResponseError as exc:
-            raise SyncError(
-                f"tag {tag}: could not download {what} from {url}: HTTP {exc.status} {exc.message}"
-            ) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SyncError(
-                f"tag {tag}: could not download {what} from {url}: {exc or type(exc).__name__}"
-            ) from exc
+            with download_errors(what, url, where=f"tag {tag}"):
+                await downloader.run(
+                    extra_data={"headers": dict(headers or {}), "repo_name": self.name}
+                )
         except (DigestValidationError, SizeValidationError) as exc:
             raise SyncError(f"tag {tag}: {what} does not match its bytes: {exc}") from exc
         return downloader

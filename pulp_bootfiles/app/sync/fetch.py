@@ -1,5 +1,6 @@
 """Downloads through the remote (its TLS, proxy, auth and retry settings), with clear errors."""
 
+from contextlib import contextmanager
 from urllib.parse import urljoin
 
 import aiohttp
@@ -28,15 +29,26 @@ async def fetch(remote, url, what, expected_digests=None, expected_size=None, ma
     limits = [size for size in (max_size, expected_size) if size is not None]
     if limits:
         _stop_past(downloader, min(limits), what, url)
-    try:
+    with download_errors(what, url):
         return await downloader.run()
+
+
+@contextmanager
+def download_errors(what, url, where=""):
+    """
+    Turn a failed download (HTTP status, connection, timeout) into a SyncError naming the file,
+    the URL and the cause; `where` prefixes it ("tag 40-amd64").
+    """
+    prefix = f"{where}: " if where else ""
+    try:
+        yield
     except aiohttp.ClientResponseError as exc:
         raise SyncError(
-            f"could not download {what} from {url}: HTTP {exc.status} {exc.message}"
+            f"{prefix}could not download {what} from {url}: HTTP {exc.status} {exc.message}"
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SyncError(
-            f"could not download {what} from {url}: {exc or type(exc).__name__}"
+            f"{prefix}could not download {what} from {url}: {exc or type(exc).__name__}"
         ) from exc
 
 

@@ -470,6 +470,11 @@ def test_a_wanted_name_in_a_comment_or_cdata_is_not_a_package():
     assert {name: e.nevra for name, e in found.items()} == {"shim-x64": "shim-x64-15.8-3.x86_64"}
 
 
+def test_comments_around_the_root_end_tag_are_fine():
+    xml = primary_xml(GOOD).replace(b"</metadata>\n", b"<!-- end -->\n</metadata>\n<!-- x -->\n")
+    assert list(scan(xml)) == ["shim-x64"]
+
+
 def test_an_endless_package_entry_is_refused(monkeypatch):
     monkeypatch.setattr(repodata, "MAX_PACKAGE_ENTRY", 100_000)
     endless = GOOD.replace("</package>", "<summary>" + "x" * 300_000 + "</summary>")
