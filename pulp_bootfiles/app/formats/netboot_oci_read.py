@@ -27,6 +27,7 @@ from pulp_bootfiles.app.formats.netboot_oci import (
     sha256_digest,
 )
 from pulp_bootfiles.app.formats.paths import path_problem
+from pulp_bootfiles.app.formats.sbat import SbatError, parse_sbat
 
 # The OCI distribution spec asks registries to accept manifests up to 4 MiB; larger is hostile.
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
@@ -35,6 +36,7 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _ARCH_OF_GOARCH = {goarch: arch for arch, goarch in GOARCH.items()}
 _ARCH_TAG = re.compile(r"(?P<release>[A-Za-z0-9_][A-Za-z0-9._-]*)-(?P<goarch>[a-z0-9]+)")
 _CREATED = "%Y-%m-%dT%H:%M:%SZ"
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class NetbootRuleError(ValueError):
@@ -70,12 +72,16 @@ class ArchArtifact:
         files (tuple of ArtifactFile): Its layers, in manifest order.
         release (str): The release it belongs to.
         created (int): `org.opencontainers.image.created` as epoch seconds, None without one.
+        source (str): The tree URL the artifact was built from (provenance annotation), or "".
+        kernel_version (str): The kernel version annotation, or "".
     """
 
     digest: str
     files: tuple
     release: str
     created: int | None
+    source: str = ""
+    kernel_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -277,6 +283,9 @@ def read_manifest(data, tag, release, arch):
         files=files,
         release=release,
         created=_created(tag, annotations.get(ANNOTATION.CREATED)),
+        # Provenance, carried over so the rebuilt manifest is the upstream's byte for byte.
+        source=annotations.get(ANNOTATION.TREE_URL) or annotations.get(ANNOTATION.SOURCE, ""),
+        kernel_version=annotations.get(ANNOTATION.KERNEL_VERSION, ""),
     )
 
 
@@ -302,10 +311,31 @@ def _layer_file(tag, layer, arch):
             size=layer.get("size"),
             src_path=src_path,
             src_rpm=annotations.get(ANNOTATION.SRC_RPM, ""),
+            src_rpm_key=_key_id(tag, what, annotations.get(ANNOTATION.SRC_RPM_KEY, "")),
+            sbat=_sbat(tag, what, annotations.get(ANNOTATION.SBAT, "")),
         )
     except ValueError as exc:
         raise NetbootRuleError(tag, str(exc).rstrip(".")) from exc
     return ArtifactFile(file=file, relative_path=src_path)
+
+
+def _key_id(tag, what, value):
+    _require(
+        tag,
+        value == "" or _KEY_ID.fullmatch(value),
+        f"{what} annotation {ANNOTATION.SRC_RPM_KEY} {value!r} is not a 16-hex-digit key id",
+    )
+    return value
+
+
+def _sbat(tag, what, value):
+    """The SBAT annotation (CSV lines), checked to parse as SBAT."""
+    if value:
+        try:
+            parse_sbat(value.encode(), what)
+        except (SbatError, UnicodeEncodeError) as exc:
+            raise NetbootRuleError(tag, f"annotation {ANNOTATION.SBAT}: {exc}") from None
+    return value
 
 
 def _created(tag, value):

@@ -22,6 +22,7 @@ from pulp_bootfiles.app.formats.netboot_oci_read import (
     read_manifest,
     wanted_releases,
 )
+from pulp_bootfiles.app.formats.sbat import parse_sbat
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.oci_sync.registry import Registry
 from pulp_bootfiles.app.sync.first_stage import tree_digest
@@ -46,6 +47,10 @@ class NetbootTreeSpec:
                 arch=self.listing.arch,
                 sha256=item.file.sha256,
                 source_package=item.file.src_rpm,
+                # What the upstream recorded: the key it verified the package with, the SBAT
+                # it read. Kept so the rebuilt manifest matches the upstream's byte for byte.
+                signing_key_id=item.file.src_rpm_key,
+                sbat=_sbat_entries(item.file),
             )
             for item in self.artifact.files
         ]
@@ -58,8 +63,16 @@ class NetbootTreeSpec:
             release=self.artifact.release,
             arch=self.listing.arch,
             build_timestamp=self.artifact.created,
+            source_url=self.artifact.source,
+            kernel_version=self.artifact.kernel_version,
             digest=tree_digest(identity, files),
         )
+
+
+def _sbat_entries(file):
+    if not file.sbat:
+        return None
+    return [entry.as_dict() for entry in parse_sbat(file.sbat.encode(), file.title)]
 
 
 class NetbootOCIFirstStage(Stage):
@@ -204,6 +217,8 @@ def _note_reserialization(tag, artifact):
         [item.file for item in artifact.files],
         release=artifact.release,
         created=artifact.created,
+        source=artifact.source,
+        kernel_version=artifact.kernel_version,
     )
     if sha256_digest(rebuilt) != artifact.digest:
         log.warning(

@@ -56,6 +56,32 @@ def test_a_built_manifest_reads_back_to_the_same_bytes():
     assert rebuilt == MANIFEST
 
 
+def test_provenance_and_trust_annotations_read_back_to_the_same_bytes():
+    shim = NetbootFile(
+        "shimx64.efi",
+        "c" * 64,
+        949424,
+        "boot/efi/EFI/fedora/shimx64.efi",
+        "shim-x64-15.8-3.x86_64",
+        src_rpm_key="0123456789abcdef",
+        sbat="sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
+        "shim,4,UEFI shim,shim,1,https://github.com/rhboot/shim",
+    )
+    provenance = {
+        "source": "https://mirror.example/fedora/40/Everything/x86_64/os/",
+        "created": 1713312000,
+        "kernel_version": "6.8.5-301.fc40.x86_64",
+    }
+    manifest = build_manifest([KERNEL, shim], release="40", **provenance)
+    artifact = read_manifest(manifest, "40-amd64", "40", "x86_64")
+    assert (artifact.source, artifact.created, artifact.kernel_version) == tuple(
+        provenance.values()
+    )
+    assert [item.file for item in artifact.files] == [shim, KERNEL]
+    rebuilt = build_manifest([item.file for item in artifact.files], release="40", **provenance)
+    assert rebuilt == manifest
+
+
 def _layer(index, **changes):
     def change(document):
         document["layers"][index].update(changes)
@@ -110,6 +136,14 @@ def _layer_annotation(index, key, value):
             "source path '../../etc/passwd' has a '..' component",
         ),
         (_layer_annotation(1, ANNOTATION.SRC_PATH, "/boot/vmlinuz"), "is absolute"),
+        (
+            _layer_annotation(0, ANNOTATION.SRC_RPM_KEY, "NOT-A-KEY"),
+            "annotation org.pulpproject.netboot.src.rpm.key 'NOT-A-KEY' is not a 16-hex-digit",
+        ),
+        (
+            _layer_annotation(0, ANNOTATION.SBAT, "shim,four"),
+            "annotation org.pulpproject.netboot.sbat: ",
+        ),
         (
             lambda d: d["annotations"].update({ANNOTATION.VERSION: "41"}),
             "org.opencontainers.image.version is '41', not the release '40'",
