@@ -217,6 +217,10 @@ class BootfilesDistributionViewSet(DistributionViewSet, RolesMixin):
     endpoint_name = "bootfiles"
     queryset = BootfilesDistribution.objects.all()
     serializer_class = BootfilesDistributionSerializer
+    # Updates run in a worker, not inside the API process: a worker that dies is replaced and
+    # its task marked failed, while an API process that dies mid-update would leave the task
+    # "running" (and the distribution locked) until pulpcore's cleanup, minutes later.
+    ALLOW_NON_BLOCKING_UPDATE = False
     queryset_filtering_required_permission = "bootfiles.view_bootfilesdistribution"
     DEFAULT_ACCESS_POLICY = owned_object_policy(
         "bootfilesdistribution",

@@ -1,10 +1,9 @@
 """
-The worker killed (SIGKILL, with the task process it runs) in the middle of a sync: once a new
-worker runs, the task shows failed, no half-built repository version exists, the registry and
-the content app serve what they served before, and the next sync succeeds and is served.
-
-(Distribution updates are not here: pulpcore 3.123 runs them as immediate tasks in the API
-process, one transaction each, not in the worker.)
+The worker killed (SIGKILL, with the task process it runs) in the middle of a sync, or of a
+distribution update: once a new worker runs, the task shows failed, no half-built repository
+version exists, the registry and the content app serve what they served before, and the next
+sync or update succeeds and is served. (Bootfiles distribution updates run in the worker, not
+in the API process: see BootfilesDistributionViewSet.)
 
 The kill point is made exact: a download the fixture server holds, or a database lock the test
 holds that the task's next write waits for. `dev/stack.sh crash-worker` kills and restarts the
@@ -138,4 +137,36 @@ def test_worker_killed_while_the_version_is_finalized(
     assert_nothing_half_built(pulp, database, repository, version, distribution, before)
 
     sync(repository, remote)
+    assert served(distribution)[1] == new.images[KERNEL]
+
+
+def test_worker_killed_while_a_distribution_is_updated(
+    pulp,
+    tree_factory,
+    remote_factory,
+    repository_factory,
+    sync,
+    crash_worker,
+    database,
+    distributed,
+):
+    """Killed while the update waits to write the distribution: it keeps serving the old one."""
+    _repository, distribution, before = distributed
+    new, url = tree_factory()
+    other = repository_factory()
+    sync(other, remote_factory(url))
+    with database.transaction():
+        # The update's write of the distribution row waits for this lock.
+        database.execute(
+            "SELECT 1 FROM core_distribution WHERE pulp_id = %s FOR UPDATE",
+            [pulp_db.pk_of(distribution["pulp_href"])],
+        )
+        task = dispatch_update(pulp, distribution, {"repository": other["pulp_href"]})
+        pulp_db.wait_for_lock_waiter(database)
+        crash_worker()
+    failed_as_abandoned(pulp, task)
+    assert pulp.get(distribution["pulp_href"])["repository"] == distribution["repository"]
+    assert served(distribution) == before
+
+    update(pulp, distribution, {"repository": other["pulp_href"]})
     assert served(distribution)[1] == new.images[KERNEL]
