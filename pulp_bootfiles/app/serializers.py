@@ -46,7 +46,8 @@ class ArtifactHrefField(SingleContentArtifactField):
     queryset = None
 
     def __init__(self, **kwargs):
-        super().__init__(read_only=True, **kwargs)
+        # Null: an on_demand file not downloaded yet, a tree synced from a registry.
+        super().__init__(read_only=True, allow_null=True, **kwargs)
 
 
 class BootFileSerializer(NoArtifactContentSerializer):
