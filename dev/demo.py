@@ -109,8 +109,10 @@ def distribute_and_pull(repository, args):
     print(f"\nPlain HTTP (PXE, UEFI HTTP boot, Foreman medium {base}):")
     for name in ("images/pxeboot/vmlinuz", "images/pxeboot/initrd.img", "images/install.img"):
         print(f"  {base}/{name}")
-    return 0
-
+    print("Generated boot configs for that tree (iPXE, GRUB, PXELINUX):")
+    for name in ("boot.ipxe", "grub.cfg", "pxelinux.cfg/default"):
+        config = requests.get(f"{base}/{name}", timeout=60)
+        print(f"  {base}/{name}  ({config.status_code}, {len(config.content)} bytes)")
     return 0
 
 
