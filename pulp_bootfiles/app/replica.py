@@ -8,6 +8,8 @@ distribution with the same base path here: a Katello capsule's view of its main 
 
 import logging
 
+from pulp_container.app import replica as container_replica
+from pulp_container.app.replica import ContainerReplicator
 from pulpcore.plugin.replica import Replicator
 
 from pulp_bootfiles.app.models import (
@@ -57,3 +59,44 @@ class BootfilesReplicator(Replicator):
 
 
 REPLICATION_ORDER = [BootfilesReplicator] if PulpBootfilesRepositoryContext else []
+
+
+BOOTFILES_DISTRIBUTION_HREF = "/distributions/bootfiles/bootfiles/"
+
+
+class ContainerReplicatorBesideBootfiles(ContainerReplicator):
+    """
+    pulp_container's replicator, leaving bootfiles distributions alone.
+
+    A bootfiles distribution is a ContainerDistribution (that is how pulp_container's registry
+    serves it), and pulp_container's replicator does not look at the type: upstream, its
+    distribution list shows bootfiles distributions too, so it would replicate each one as a
+    container repository under the name our remote needs; here, `ContainerDistribution.objects`
+    returns our distributions too, so its clean-up would delete the replicated bootfiles
+    distributions as "missing" (and, with the `all` policy, every local one). This subclass
+    skips both; BootfilesReplicator replicates bootfiles distributions.
+    """
+
+    def upstream_distributions(self, q=None):
+        # Listed through the container endpoint, a bootfiles distribution keeps its own href.
+        for distribution in super().upstream_distributions(q=q):
+            if BOOTFILES_DISTRIBUTION_HREF not in distribution["pulp_href"]:
+                yield distribution
+
+    def remove_missing(self, names):
+        local_bootfiles = BootfilesDistribution.objects.filter(pulp_domain=self.domain)
+        super().remove_missing([*names, *local_bootfiles.values_list("name", flat=True)])
+
+
+def keep_container_replication_off_bootfiles():
+    """
+    Put ContainerReplicatorBesideBootfiles in pulp_container's place in `replicate`.
+
+    pulpcore takes each plugin's replicators from its replica module's REPLICATION_ORDER list
+    when the app is ready. Replacing the entry in that very list works whichever app is made
+    ready first (the plugin order follows entry points, not dependencies).
+    """
+    order = container_replica.REPLICATION_ORDER
+    order[:] = [
+        ContainerReplicatorBesideBootfiles if cls is ContainerReplicator else cls for cls in order
+    ]
