@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
-from endpoints import API, DISTRIBUTIONS, REMOTES, REPOSITORIES, V3
+from endpoints import API, DISTRIBUTIONS, OCI_REMOTES, REMOTES, REPOSITORIES, V3
 
 
 @dataclass
@@ -111,7 +111,7 @@ def tree_factory(fixture_server):
 
 
 def _delete_named(pulp, prefix):
-    for endpoint in (DISTRIBUTIONS, REPOSITORIES, REMOTES):
+    for endpoint in (DISTRIBUTIONS, REPOSITORIES, REMOTES, OCI_REMOTES):
         for obj in pulp.list(endpoint, name__startswith=prefix):
             response = pulp.delete(obj["pulp_href"])
             if response.status_code == 202:
