@@ -126,9 +126,12 @@ def name(pulp):
     _delete_named(pulp, prefix)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synced(pulp, tree_factory):
-    """A repository synced (through the API) from an x86_64 tree: (Tree, repository)."""
+    """
+    A repository synced (through the API) from an x86_64 tree: (Tree, repository), made once.
+    Tests that add versions to it (sign) leave version 1, its files and tags, as they were.
+    """
     prefix = f"cli-{uuid.uuid4().hex[:8]}"
     tree, url = tree_factory(arch="x86_64")
     remote = pulp.post(REMOTES, {"name": prefix, "url": url}, expect=201).json()

@@ -141,7 +141,7 @@ def test_push_and_sync_refuse_bad_remotes(cli, pulp, synced):
 
 
 def test_sign_with_the_repository_signing_service(cli, pulp, synced, signing_service):  # noqa: F811
-    """Runs last in this module: it adds versions to the shared repository."""
+    """Adds a version (the signatures) to the shared repository; its tags stay the same."""
     _tree, repository = synced
     service = signing_service["name"]
     href = repository["pulp_href"]
