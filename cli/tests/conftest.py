@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
-from endpoints import API, DISTRIBUTIONS, REMOTES, REPOSITORIES, V3
+from endpoints import API, DISTRIBUTIONS, OCI_REMOTES, REMOTES, REPOSITORIES, V3
 
 
 @dataclass
@@ -111,7 +111,7 @@ def tree_factory(fixture_server):
 
 
 def _delete_named(pulp, prefix):
-    for endpoint in (DISTRIBUTIONS, REPOSITORIES, REMOTES):
+    for endpoint in (DISTRIBUTIONS, REPOSITORIES, REMOTES, OCI_REMOTES):
         for obj in pulp.list(endpoint, name__startswith=prefix):
             response = pulp.delete(obj["pulp_href"])
             if response.status_code == 202:
@@ -126,9 +126,12 @@ def name(pulp):
     _delete_named(pulp, prefix)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synced(pulp, tree_factory):
-    """A repository synced (through the API) from an x86_64 tree: (Tree, repository)."""
+    """
+    A repository synced (through the API) from an x86_64 tree: (Tree, repository), made once.
+    Tests that add versions to it (sign) leave version 1, its files and tags, as they were.
+    """
     prefix = f"cli-{uuid.uuid4().hex[:8]}"
     tree, url = tree_factory(arch="x86_64")
     remote = pulp.post(REMOTES, {"name": prefix, "url": url}, expect=201).json()

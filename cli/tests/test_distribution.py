@@ -13,9 +13,19 @@ from endpoints import API, DISTRIBUTIONS
 pytestmark = pytest.mark.functional
 
 
+KERNEL_ARGS = "inst.ks=http://ks.example.com/web.cfg console=ttyS0,115200n8"
+
+
 def test_distribution_lifecycle(cli, pulp, name, synced):
     tree, repository = synced
-    created = cli("distribution create", name=name, base_path=name, repository=repository["name"])
+    created = cli(
+        "distribution create",
+        name=name,
+        base_path=name,
+        repository=repository["name"],
+        kernel_args=KERNEL_ARGS,
+        boot_origin="http://boot.example.com:8080/",
+    )
     [distribution] = pulp.list(DISTRIBUTIONS, name=name)
     shown = cli("distribution show", name=name).json
     assert created.json == shown == distribution
@@ -29,9 +39,20 @@ def test_distribution_lifecycle(cli, pulp, name, synced):
     assert vmlinuz.status_code == 200
     assert hashlib.sha256(vmlinuz.content).hexdigest() == tree.images["images/pxeboot/vmlinuz"]
 
+    # The generated boot configs use --kernel-args and --boot-origin.
+    assert (shown["kernel_args"], shown["boot_origin"]) == (
+        KERNEL_ARGS,
+        "http://boot.example.com:8080",
+    )
+    ipxe = requests.get(shown["base_url"] + "40/x86_64/boot.ipxe", timeout=30).text
+    tree_url = f"http://boot.example.com:8080/pulp/content/{name}/40/x86_64"
+    assert f"kernel {tree_url}/images/pxeboot/vmlinuz " in ipxe
+    assert f"inst.stage2={tree_url} {KERNEL_ARGS}\n" in ipxe
+
     # --version pins a version of the repository served now; --repository follows it again.
-    cli("distribution update", name=name, version=0, private=True)
+    cli("distribution update", name=name, version=0, private=True, kernel_args="", boot_origin="")
     distribution = pulp.get(distribution["pulp_href"])
+    assert (distribution["kernel_args"], distribution["boot_origin"]) == ("", "")
     assert distribution["repository"] is None
     assert distribution["repository_version"] == repository["versions_href"] + "0/"
     assert (distribution["private"], distribution["oci_references"]) == (True, [])
@@ -68,6 +89,12 @@ def test_distribution_errors(cli, pulp, name, synced):
         expect=1,
     )
     assert "repository_version" in result.stderr and "does not exist" in result.stderr
+    for option, value, message in [
+        ("kernel_args", "quiet; reboot", "kernel arguments may not contain ';'"),
+        ("boot_origin", "ftp://pulp", "Must be an http:// or https:// origin without a path"),
+    ]:
+        result = cli("distribution create", name=name, base_path=name, expect=1, **{option: value})
+        assert option in result.stderr and message in result.stderr, result.stderr
     assert pulp.list(DISTRIBUTIONS, name=name) == []
 
 

@@ -1,5 +1,5 @@
-"""pulp-glue contexts for pulp_bootfiles: remotes, repositories (and versions), distributions
-and the read-only BootFile / BootTree content made by sync."""
+"""pulp-glue contexts for pulp_bootfiles: remotes (trees and OCI registries), repositories (and
+versions, sync, push, sign), distributions and the read-only BootFile / BootTree content."""
 
 import re
 import typing as t
@@ -67,8 +67,24 @@ class PulpBootfilesRemoteContext(PulpRemoteContext):
     ENTITIES = _("bootfiles remotes")
     HREF = "bootfiles_bootfiles_remote_href"
     ID_PREFIX = "remotes_bootfiles_bootfiles"
-    # An empty --bootloaders resets the selection to null: the server's defaults.
-    NULLABLES = PulpRemoteContext.NULLABLES | {"bootloaders"}
+    # An empty --bootloaders resets the selection to null: the server's defaults; an empty
+    # --openpgp-keys turns the package signature check off.
+    NULLABLES = PulpRemoteContext.NULLABLES | {"bootloaders", "openpgp_keys"}
+    CAPABILITIES = {"roles": []}
+    NEEDS_PLUGINS = NEEDS_BOOTFILES
+
+
+class PulpBootfilesOCIRemoteContext(PulpRemoteContext):
+    """A registry repository of netboot OCI artifacts, to sync from or to push to."""
+
+    PLUGIN = "bootfiles"
+    RESOURCE_TYPE = "oci"
+    ENTITY = _("bootfiles OCI remote")
+    ENTITIES = _("bootfiles OCI remotes")
+    HREF = "bootfiles_bootfiles_o_c_i_remote_href"
+    ID_PREFIX = "remotes_bootfiles_oci"
+    # Empty tag filters reset them to null: every netboot tag, none left out.
+    NULLABLES = PulpRemoteContext.NULLABLES | {"include_tags", "exclude_tags"}
     CAPABILITIES = {"roles": []}
     NEEDS_PLUGINS = NEEDS_BOOTFILES
 
@@ -91,6 +107,8 @@ class PulpBootfilesRepositoryContext(PulpRepositoryContext):
     HREF = "bootfiles_bootfiles_repository_href"
     ID_PREFIX = "repositories_bootfiles_bootfiles"
     VERSION_CONTEXT = PulpBootfilesRepositoryVersionContext
+    # An empty --manifest-signing-service clears the repository's default signing service.
+    NULLABLES = PulpRepositoryContext.NULLABLES | {"manifest_signing_service"}
     CAPABILITIES = {"sync": [], "roles": []}
     NEEDS_PLUGINS = NEEDS_BOOTFILES
 
@@ -125,6 +143,55 @@ class PulpBootfilesRepositoryContext(PulpRepositoryContext):
                 ).format(name=self.entity["name"])
             )
         return super().sync(body=payload)
+
+    def push(self, remote: str | PulpEntityContext, version: int | None = None) -> t.Any:
+        """
+        Push a version's netboot OCI artifacts to the registry of an OCI remote.
+
+        Parameters:
+            remote: The OCI remote (context or href) naming the registry and repository.
+            version: The version number to push; the latest one when None.
+
+        Returns:
+            The finished (or, in background mode, the started) push task.
+        """
+        body: dict[str, t.Any] = {"remote": remote}
+        if version is not None:
+            body["repository_version"] = self.version_href(version)
+        return self.call("push", parameters={self.HREF: self.pulp_href}, body=body)
+
+    def sign(
+        self,
+        manifest_signing_service: str | PulpEntityContext | None = None,
+        future_base_path: str | None = None,
+        tags: t.Sequence[str] | None = None,
+    ) -> t.Any:
+        """
+        Sign the tagged manifests and indexes (pulp_container's `sign` action).
+
+        Parameters:
+            manifest_signing_service: The signing service; defaults to the repository's.
+            future_base_path: The base path the signatures name; needed unless exactly one
+                distribution serves the repository.
+            tags: Sign only these tags; all when None or empty.
+
+        Returns:
+            The finished (or, in background mode, the started) signing task.
+        """
+        body: dict[str, t.Any] = {}
+        if manifest_signing_service:
+            body["manifest_signing_service"] = manifest_signing_service
+        if future_base_path:
+            body["future_base_path"] = future_base_path
+        if tags:
+            body["tags_list"] = list(tags)
+        return self.call("sign", parameters={self.HREF: self.pulp_href}, body=body)
+
+    def version_href(self, number: int) -> str:
+        """The href of version `number` of this repository; fails if it does not exist."""
+        version_ctx = self.get_version_context()
+        version_ctx.entity = {"number": number}
+        return version_ctx.pulp_href
 
 
 class PulpBootfilesDistributionContext(PulpDistributionContext):

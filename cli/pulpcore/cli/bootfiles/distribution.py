@@ -73,6 +73,21 @@ update_options = [
         help=_("Restrict registry pulls to users with the pull permission."),
     ),
     pulp_labels_option,
+    pulp_option(
+        "--kernel-args",
+        help=_(
+            "Extra kernel arguments the generated boot configs (boot.ipxe, grub.cfg, "
+            "pxelinux.cfg/default) add after inst.stage2, e.g. "
+            "'inst.ks=http://ks.example.com/web.cfg console=ttyS0'. Empty removes them."
+        ),
+    ),
+    pulp_option(
+        "--boot-origin",
+        help=_(
+            "Origin ('http://host:port') at which booting machines reach the content app, "
+            "for the URLs in the generated boot configs. Empty: the server's CONTENT_ORIGIN."
+        ),
+    ),
 ]
 create_options = common_distribution_create_options + update_options
 

@@ -1,12 +1,18 @@
-"""`pulp bootfiles remote ...`: the Fedora-style trees to sync from."""
+"""`pulp bootfiles remote [--type bootfiles|oci] ...`: the Fedora-style trees to sync from and
+the OCI registries to sync from or push to."""
 
+import re
 import typing as t
 from urllib.parse import urlsplit
 
 import click
 import schema as s
 
-from pulp_glue.bootfiles.context import PulpBootfilesRemoteContext
+from pulp_glue.bootfiles.context import (
+    PulpBootfilesOCIRemoteContext,
+    PulpBootfilesRemoteContext,
+)
+from pulp_glue.common.context import PulpRemoteContext
 from pulp_glue.common.i18n import get_translation
 
 from pulp_cli.generic import (
@@ -35,30 +41,93 @@ translation = get_translation(__package__)
 _ = translation.gettext
 
 URL_SCHEMES = ("http", "https", "file")
+OCI_URL_SCHEMES = ("http", "https")
 # {arch: {package name: [absolute path in the package, ...]}}; the server checks the details.
 BOOTLOADERS_SCHEMA = s.Schema({s.Optional(str): {s.Optional(str): [str]}})
+# A tag as the OCI distribution spec allows it, plus fnmatch's wildcards (* ? [ ] !).
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.*?\[\]!-]{1,128}$")
 
 
 def _url_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuse what cannot be a tree URL before the server stores it (it only checks file://)."""
+    """Refuse what cannot be a tree (or, with --type oci, a registry) URL before the server."""
     if value is None:
         return None
+    oci = isinstance(ctx.find_object(PulpRemoteContext), PulpBootfilesOCIRemoteContext)
+    schemes = OCI_URL_SCHEMES if oci else URL_SCHEMES
     try:
         parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+        raise click.BadParameter(f"'{value}': {e}") from None
     if (
-        parts.scheme not in URL_SCHEMES
+        parts.scheme not in schemes
         or (parts.scheme != "file" and not parts.hostname)
         or any(c.isspace() for c in value)
     ):
-        raise click.BadParameter(
-            _(
+        if oci:
+            message = _(
+                "'{value}' is not a URL of a registry; expected {schemes}, "
+                "e.g. 'https://quay.io' (its API is under /v2/)."
+            )
+        else:
+            message = _(
                 "'{value}' is not a URL of a tree root; expected {schemes}, "
                 "e.g. 'https://mirror.example/fedora/releases/40/Everything/x86_64/os/'."
-            ).format(value=value, schemes=", ".join(f"{x}://" for x in URL_SCHEMES))
+            )
+        raise click.BadParameter(
+            message.format(value=value, schemes=", ".join(f"{x}://" for x in schemes))
         )
     return value
+
+
+@load_file_wrapper
+def _tags_callback(ctx: click.Context, param: click.Parameter, value: str) -> t.Any:
+    """A JSON list of fnmatch patterns over tag names (as pulp-cli's container remote takes)."""
+    if value.strip() in ("", "null"):
+        return ""  # a nullable field: sent as null, i.e. no filter
+    tags = json_callback(ctx, param, value)
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise click.BadParameter(
+            _('must be a JSON list of tag patterns, e.g. \'["4?", "rawhide-*"]\'.')
+        )
+    for tag in tags:
+        if not TAG_PATTERN.match(tag):
+            raise click.BadParameter(
+                _(
+                    "'{tag}' is not a tag pattern: 1 to 128 letters, digits, '_', '.', '-' "
+                    "and the wildcards '*', '?', '[...]'."
+                ).format(tag=tag)
+            )
+    return tags
+
+
+@load_file_wrapper
+def _load_text(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    return value
+
+
+def _openpgp_keys_callback(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """ASCII-armored public keys, inline or from @file; an empty value turns the check off."""
+    if not value:
+        return value
+    try:
+        keys = _load_text(ctx, param, value)
+    except UnicodeDecodeError:
+        raise click.BadParameter(
+            _("is not text; export the keys with 'gpg --armor --export'.")
+        ) from None
+    if not keys.strip():
+        return ""  # a nullable field: sent as null, i.e. no signature check
+    if "-----BEGIN PGP PUBLIC KEY BLOCK-----" not in keys:
+        raise click.BadParameter(
+            _(
+                "holds no ASCII-armored OpenPGP public key block ('-----BEGIN PGP PUBLIC KEY "
+                "BLOCK-----'); export the keys with 'gpg --armor --export', pass them as @file."
+            )
+        )
+    return keys
 
 
 @load_file_wrapper
@@ -93,11 +162,19 @@ def _adapt_common_options(command: click.Command) -> click.Command:
 
 
 @pulp_group()
-@type_option(choices={"bootfiles": PulpBootfilesRemoteContext})
+@type_option(
+    choices={"bootfiles": PulpBootfilesRemoteContext, "oci": PulpBootfilesOCIRemoteContext}
+)
 def remote() -> None:
-    """Manage bootfiles remotes: the tree roots (directories with .treeinfo) to sync."""
+    """
+    Manage bootfiles remotes: the tree roots (directories with .treeinfo) to sync
+    (--type bootfiles, the default) and the registry repositories of netboot OCI artifacts
+    to sync from or push to (--type oci).
+    """
 
 
+tree_context = (PulpBootfilesRemoteContext,)
+oci_context = (PulpBootfilesOCIRemoteContext,)
 lookup_options = [href_option, name_option, remote_lookup_option]
 nested_lookup_options = [remote_lookup_option]
 bootfiles_remote_options = [
@@ -106,25 +183,66 @@ bootfiles_remote_options = [
         type=click.Choice(["immediate", "on_demand", "streamed"], case_sensitive=False),
         help=_(
             "'immediate' downloads every image at sync time; 'on_demand' and 'streamed' "
-            "when a client first asks. Bootloaders are always extracted at sync time."
+            "when a client first asks. Bootloaders are always extracted at sync time. "
+            "OCI remotes: only 'immediate'."
         ),
     ),
     pulp_option(
         "--bootloaders",
         callback=_bootloaders_callback,
+        allowed_with_contexts=tree_context,
         help=_(
             "Files to extract from the tree's RPM packages, per arch, as JSON "
             '(or @file): \'{{"x86_64": {{"shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"]}}}}\'. '
             "Empty or 'null' uses the server's Fedora defaults."
         ),
     ),
+    pulp_option(
+        "--openpgp-keys",
+        callback=_openpgp_keys_callback,
+        allowed_with_contexts=tree_context,
+        help=_(
+            "ASCII-armored OpenPGP public keys (@file, e.g. @RPM-GPG-KEY-fedora-40-primary) "
+            "that must have signed every package bootloaders are extracted from; a sync fails "
+            "otherwise. Empty turns the check off."
+        ),
+    ),
+    pulp_option(
+        "--include-tags",
+        callback=_tags_callback,
+        allowed_with_contexts=oci_context,
+        help=_(
+            "Tags to sync or push, as a JSON list of fnmatch patterns (or @file): "
+            '\'["4?", "40-amd64"]\'. Empty or "null" takes every netboot tag.'
+        ),
+    ),
+    pulp_option(
+        "--exclude-tags",
+        callback=_tags_callback,
+        allowed_with_contexts=oci_context,
+        help=_(
+            "Tags to leave out, as a JSON list of fnmatch patterns (or @file): "
+            '\'["*-s390x"]\'. Empty or "null" leaves nothing out.'
+        ),
+    ),
 ]
+upstream_name_help = _("Name of the repository in the registry, e.g. 'fedora/netboot'.")
 
 remote.add_command(list_command(decorators=remote_filter_options))
 remote.add_command(show_command(decorators=lookup_options))
 remote.add_command(
     create_command(
-        decorators=common_remote_create_options + bootfiles_remote_options + [_adapt_common_options]
+        decorators=common_remote_create_options
+        + bootfiles_remote_options
+        + [
+            pulp_option(
+                "--upstream-name",
+                required=True,
+                allowed_with_contexts=oci_context,
+                help=upstream_name_help,
+            ),
+            _adapt_common_options,
+        ]
     )
 )
 remote.add_command(
@@ -132,7 +250,12 @@ remote.add_command(
         decorators=lookup_options
         + common_remote_update_options
         + bootfiles_remote_options
-        + [_adapt_common_options]
+        + [
+            pulp_option(
+                "--upstream-name", allowed_with_contexts=oci_context, help=upstream_name_help
+            ),
+            _adapt_common_options,
+        ]
     )
 )
 remote.add_command(destroy_command(decorators=lookup_options))
