@@ -18,6 +18,7 @@ from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_bootfiles.app import bootconfigs
+from pulp_bootfiles.app.sync.downloader import offloaded_download_factory
 from pulp_bootfiles.app.version_rules import (
     drop_files_outside_their_tree,
     drop_stale_signatures,
@@ -145,6 +146,15 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
 
     bootloaders = models.JSONField(null=True)
     openpgp_keys = models.TextField(null=True)
+
+    @property
+    def download_factory(self):
+        """pulpcore's factory, with the images' disk and hashing work off the event loop."""
+        try:
+            return self._download_factory
+        except AttributeError:
+            self._download_factory = offloaded_download_factory(self)
+            return self._download_factory
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

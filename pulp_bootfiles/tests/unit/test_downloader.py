@@ -1,0 +1,121 @@
+"""The offloaded downloader against a real HTTP server: same bytes and digests as pulpcore's."""
+
+import asyncio
+import atexit
+import hashlib
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import aiohttp
+import pytest
+
+from pulp_bootfiles.app.models import BootfilesRemote
+from pulp_bootfiles.app.sync import downloader as offloaded
+
+pytestmark = pytest.mark.django_db
+
+BODY = os.urandom(5 * 1024 * 1024 + 123)
+
+
+class _Files(BaseHTTPRequestHandler):
+    """Serves BODY; the first `resets` requests break off halfway through the body."""
+
+    resets = 0
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        if _Files.resets > 0:
+            _Files.resets -= 1
+            self.wfile.write(BODY[: len(BODY) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(BODY)
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/images/install.img"
+    httpd.shutdown()
+    _Files.resets = 0
+
+
+@pytest.fixture
+def writebacks(monkeypatch, settings, tmp_path):
+    """The writeback requests made, with a 1 MiB step so a 5 MiB body makes several."""
+    settings.WORKING_DIRECTORY = str(tmp_path)
+    calls = []
+    start_writeback = offloaded.start_writeback
+    monkeypatch.setattr(offloaded, "WRITEBACK_STEP", 1024 * 1024)
+
+    def recorded(path, start, end):
+        calls.append((start, end))
+        start_writeback(path, start, end)
+
+    monkeypatch.setattr(offloaded, "start_writeback", recorded)
+    return calls
+
+
+def download(url, max_retries=0):
+    remote = BootfilesRemote(name="tree", url=url, max_retries=max_retries)
+
+    async def run():
+        factory = offloaded.offloaded_download_factory(remote)
+        downloader = factory.build(
+            url, expected_digests={"sha256": hashlib.sha256(BODY).hexdigest()}
+        )
+        assert isinstance(downloader, offloaded.OffloadedHttpDownloader)
+        try:
+            return await downloader.run()
+        finally:
+            # What pulpcore leaves to an atexit hook, which needs a loop at exit.
+            await factory._session.close()
+            atexit.unregister(factory._session_cleanup)
+
+    return asyncio.run(run())
+
+
+def test_the_file_and_every_digest_are_pulpcores(server, writebacks):
+    result = download(server)
+    with open(result.path, "rb") as stored:
+        assert stored.read() == BODY
+    for algorithm in ("sha224", "sha256", "sha384", "sha512"):
+        assert result.artifact_attributes[algorithm] == hashlib.new(algorithm, BODY).hexdigest()
+    assert result.artifact_attributes["size"] == len(BODY)
+    # Writeback was started as the file grew, over consecutive ranges from the start.
+    assert len(writebacks) >= 4
+    assert writebacks[0][0] == 0
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(writebacks, writebacks[1:], strict=False))
+
+
+def test_a_retry_after_a_broken_body_starts_a_clean_file(server, writebacks):
+    _Files.resets = 1
+    result = download(server, max_retries=1)
+    with open(result.path, "rb") as stored:
+        assert stored.read() == BODY
+    assert result.artifact_attributes["sha512"] == hashlib.sha512(BODY).hexdigest()
+    # The second attempt's writebacks start again at 0.
+    assert [start for start, _end in writebacks].count(0) == 2
+
+
+def test_a_body_broken_more_often_than_retried_fails(server, writebacks):
+    _Files.resets = 2
+    with pytest.raises(aiohttp.ClientPayloadError, match="Not enough data"):
+        download(server, max_retries=1)
+
+
+def test_a_coroutine_that_suspends_is_refused():
+    async def suspends():
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="suspended"):
+        offloaded._run_to_completion(suspends())
