@@ -123,6 +123,13 @@ ALLOWED_IMPORT_PATHS = ["$DEV"]
 TOKEN_AUTH_DISABLED = True
 ANALYTICS = False
 TELEMETRY = False
+# Django's advice for test setups: a fast password hasher first. PBKDF2 costs ~0.4 s of CPU on
+# every Basic-auth request here, which dominated the functional suite. Stored PBKDF2 hashes
+# still verify (and are rehashed on login). Production keeps Django's default.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 SETTINGS
   if [ -n "${BOOTFILES_EXTRA_SETTINGS:-}" ]; then
     printf '\n# From %s (BOOTFILES_EXTRA_SETTINGS)\n' "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
