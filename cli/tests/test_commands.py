@@ -3,18 +3,11 @@
 import json
 
 import pytest
-from endpoints import FILES, REMOTES, REPOSITORIES, TREES
+from endpoints import FILES, REMOTES, REPOSITORIES, TREE_URL, TREES, only
 
 pytestmark = pytest.mark.functional
 
 SHIM = {"x86_64": {"shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"]}}
-TREE_URL = "https://mirror.example/fedora/releases/40/Everything/x86_64/os/"
-
-
-def only(pulp, endpoint, name):
-    results = pulp.list(endpoint, name=name)
-    assert len(results) == 1, results
-    return results[0]
 
 
 def test_remote_lifecycle(cli, pulp, name):

@@ -1,7 +1,7 @@
 """`pulp bootfiles remote --type oci ...`, sync from and push to a registry, sign, from the CLI."""
 
 import pytest
-from endpoints import FILES, OCI_REMOTES, REPOSITORIES
+from endpoints import FILES, OCI_REMOTES, REPOSITORIES, only
 
 # The functional suite's registry (Debian's docker-registry on a free loopback port), test keys
 # and manifest signing service (skopeo standalone-sign, registered with pulpcore-manager).
@@ -14,12 +14,6 @@ from pulp_bootfiles.tests.functional.test_push import docker_registry  # noqa: F
 pytestmark = pytest.mark.functional
 
 REGISTRY_URL = "https://registry.example"
-
-
-def only(pulp, endpoint, name):
-    results = pulp.list(endpoint, name=name)
-    assert len(results) == 1, results
-    return results[0]
 
 
 def test_oci_remote_lifecycle(cli, pulp, name):

@@ -1,20 +1,12 @@
 """A tree remote's OpenPGP keys from the CLI (signing a repository: test_oci.py)."""
 
 import pytest
-from endpoints import REMOTES
+from endpoints import REMOTES, TREE_URL, only
 
 # The functional suite's test keys (GnuPG), as test_chain_of_trust.py uses them.
 from pulp_bootfiles.tests.functional.test_chain_of_trust import keys  # noqa: F401
 
 pytestmark = pytest.mark.functional
-
-TREE_URL = "https://mirror.example/fedora/releases/40/Everything/x86_64/os/"
-
-
-def only(pulp, endpoint, name):
-    results = pulp.list(endpoint, name=name)
-    assert len(results) == 1, results
-    return results[0]
 
 
 def test_remote_openpgp_keys(cli, pulp, name, keys, tmp_path):  # noqa: F811
