@@ -118,7 +118,8 @@ class BootfilesOCIRemoteViewSet(RemoteViewSet, RolesMixin):
     LOCKED_ROLES = locked_roles("bootfilesociremote")
 
 
-_VIEW_REMOTE = "has_remote_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesremote"
+# Tree or OCI remote: the view permission of its own type (global_access_conditions).
+_VIEW_REMOTE = "has_remote_param_view_perms"
 _VIEW_REPOSITORY = (
     "has_repo_or_repo_ver_param_model_or_domain_or_obj_perms:bootfiles.view_bootfilesrepository"
 )

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from pulp_bootfiles.tests.functional.conftest import FILES, REMOTES, REPOSITORIES
+from pulp_bootfiles.tests.functional.pulp_api import API
 
 DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 
@@ -178,3 +179,28 @@ def test_distribution_roles(pulp, user_factory, admin_objects):
     finally:
         if distribution:
             wait_as_admin(pulp, pulp.delete(distribution))
+
+
+def test_sync_from_an_oci_remote_needs_a_view_of_that_remote(
+    pulp, user_factory, repository_factory, oci_remote_factory, netboot_upstream
+):
+    # An OCI remote on this Pulp's own registry, and a repository owned by a user.
+    remote = oci_remote_factory(API, netboot_upstream["distribution"]["base_path"])
+    repository = repository_factory()
+    owner_role = ("bootfiles.bootfilesrepository_owner", repository["pulp_href"])
+    owner = user_factory(owner_role)
+    body = {"remote": remote["pulp_href"]}
+
+    # Without a view of the OCI remote, neither a sync nor a push.
+    refused = owner.post(repository["pulp_href"] + "sync/", body)
+    assert refused.status_code == 403, refused.text
+    assert owner.post(repository["pulp_href"] + "push/", body).status_code == 403
+    # Viewing every tree remote does not count for an OCI remote.
+    tree_viewer = user_factory(owner_role, ("bootfiles.bootfilesremote_viewer", None))
+    assert tree_viewer.post(repository["pulp_href"] + "sync/", body).status_code == 403
+
+    # With the OCI remote's own viewer role, the owner syncs from it.
+    role = {"role": "bootfiles.bootfilesociremote_viewer", "users": [owner.session.auth[0]]}
+    pulp.post(remote["pulp_href"] + "add_role/", role, 201)
+    owner.run(repository["pulp_href"] + "sync/", body)
+    assert owner.get(repository["pulp_href"])["latest_version_href"].endswith("/versions/1/")
