@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from pulp_bootfiles.tests.fixtures.processes import stop
+
 NGINX_CONF = """\
 daemon off;
 user root;
@@ -121,13 +123,7 @@ class _Server:
         return self
 
     def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, timeout=20)
 
 
 class Nginx(_Server):

@@ -8,6 +8,8 @@ from pathlib import Path
 import bcrypt
 import requests
 
+from pulp_bootfiles.tests.fixtures.processes import stop
+
 _CONFIG = """\
 version: 0.1
 log:
@@ -82,11 +84,5 @@ class DockerRegistry:
         )
 
     def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, timeout=10)
         self._log.close()
