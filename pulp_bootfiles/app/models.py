@@ -18,7 +18,7 @@ from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_bootfiles.app import bootconfigs
-from pulp_bootfiles.app.sync.downloader import offloaded_download_factory
+from pulp_bootfiles.app.sync.downloader import OffloadedDiskWork, offloaded_download_factory
 from pulp_bootfiles.app.version_rules import (
     drop_files_outside_their_tree,
     drop_stale_signatures,
@@ -163,6 +163,10 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
         ]
 
 
+class OffloadedRegistryDownloader(OffloadedDiskWork, RegistryAuthHttpDownloader):
+    """pulp_container's token-auth registry downloader, its disk work off the event loop."""
+
+
 class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):
     """
     A registry repository of netboot OCI artifacts to sync from (another Pulp, quay, Fedora's).
@@ -184,15 +188,16 @@ class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):
 
     @property
     def download_factory(self):
-        """pulp_container's factory: one token shared by this remote's downloaders."""
+        """pulp_container's factory (one token shared by this remote's downloaders), with the
+        layers' disk and hashing work off the event loop as for tree remotes."""
         try:
             return self._download_factory
         except AttributeError:
             self._download_factory = RegistryAuthDownloaderFactory(
                 self,
                 downloader_overrides={
-                    "http": RegistryAuthHttpDownloader,
-                    "https": RegistryAuthHttpDownloader,
+                    "http": OffloadedRegistryDownloader,
+                    "https": OffloadedRegistryDownloader,
                 },
             )
             return self._download_factory

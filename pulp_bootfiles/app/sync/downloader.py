@@ -46,8 +46,13 @@ WRITEBACK_STEP = 32 * 1024 * 1024
 """Bytes written between two requests to start writing the file back to disk."""
 
 
-class OffloadedHttpDownloader(HttpDownloader):
-    """An HttpDownloader whose writes, digests and fsync run in threads, in order."""
+class OffloadedDiskWork:
+    """
+    For a BaseDownloader subclass: its writes, digests and fsync run in threads, in order.
+
+    A mixin, so both pulpcore's HttpDownloader (tree remotes) and pulp_container's
+    registry downloader (OCI remotes) get it.
+    """
 
     _writeback_path = None
     _written = 0
@@ -72,6 +77,10 @@ class OffloadedHttpDownloader(HttpDownloader):
     async def finalize(self):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(DISK_THREADS, _run_to_completion, super().finalize())
+
+
+class OffloadedHttpDownloader(OffloadedDiskWork, HttpDownloader):
+    """pulpcore's HttpDownloader, with its disk and hashing work off the event loop."""
 
 
 def start_writeback(path, start, end):

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import aiohttp
 import pytest
 
-from pulp_bootfiles.app.models import BootfilesRemote
+from pulp_bootfiles.app.models import BootfilesOCIRemote, BootfilesRemote
 from pulp_bootfiles.app.sync import downloader as offloaded
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +119,22 @@ def test_a_coroutine_that_suspends_is_refused():
 
     with pytest.raises(RuntimeError, match="suspended"):
         offloaded._run_to_completion(suspends())
+
+
+def test_both_remote_types_download_with_the_disk_work_offloaded(settings, tmp_path):
+    settings.WORKING_DIRECTORY = str(tmp_path)
+    remotes = [
+        BootfilesRemote(name="tree", url="http://mirror.example/tree/"),
+        BootfilesOCIRemote(name="oci", url="http://registry.example", upstream_name="netboot"),
+    ]
+
+    async def downloaders():
+        made = []
+        for remote in remotes:
+            made.append(remote.get_downloader(url=remote.url + "/file"))
+            await remote.download_factory._session.close()
+            atexit.unregister(remote.download_factory._session_cleanup)
+        return made
+
+    for downloader in asyncio.run(downloaders()):
+        assert isinstance(downloader, offloaded.OffloadedDiskWork)
