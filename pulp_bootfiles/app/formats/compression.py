@@ -26,12 +26,14 @@ class CompressionError(ValueError):
     """Data that cannot be decompressed; the message names the file and what is wrong."""
 
 
-def open_decompressed(fileobj, source: str):
+def open_decompressed(fileobj, source: str, max_size: int | None = None):
     """
     A binary stream of `fileobj` decompressed (zstd, gzip, xz, bzip2 or plain XML).
 
     The format is told by its magic bytes, not the file name. Decompression is streaming, and
-    errors in it raise CompressionError naming `source`. Closing the stream leaves `fileobj` open.
+    errors in it raise CompressionError naming `source`, as does decompressed data longer than
+    `max_size` bytes (a few KB of zstd can hold gigabytes of whitespace). Closing the stream
+    leaves `fileobj` open.
     """
     head = b""
     while len(head) < 6:
@@ -57,7 +59,7 @@ def open_decompressed(fileobj, source: str):
         raise CompressionError(
             f"{source}: neither zstd, gzip, xz, bzip2 nor XML (starts with {head!r})"
         )
-    return io.BufferedReader(_Checked(stream, source, kind))
+    return io.BufferedReader(_Checked(stream, source, kind, max_size))
 
 
 class PrefixedStream(io.RawIOBase):
@@ -77,10 +79,11 @@ class PrefixedStream(io.RawIOBase):
 
 
 class _Checked(io.RawIOBase):
-    """Reads `stream`, turning its decompression errors into CompressionError."""
+    """Reads `stream`, turning its decompression errors and excess length into CompressionError."""
 
-    def __init__(self, stream, source, kind):
+    def __init__(self, stream, source, kind, max_size=None):
         self._stream, self._source, self._kind = stream, source, kind
+        self._max_size, self._size = max_size, 0
 
     def readable(self):
         return True
@@ -92,6 +95,12 @@ class _Checked(io.RawIOBase):
             raise CompressionError(
                 f"{self._source}: cannot read {self._kind} data: {exc}"
             ) from None
+        self._size += len(data)
+        if self._max_size is not None and self._size > self._max_size:
+            raise CompressionError(
+                f"{self._source}: decompresses to more than {self._max_size} bytes; "
+                "refusing the rest"
+            )
         buffer[: len(data)] = data
         return len(data)
 

@@ -172,6 +172,7 @@ def newest_packages(fileobj, names, arches, source) -> dict[str, PackageEntry]:
 
 _BLOCK_SIZE = 1024 * 1024
 MAX_PACKAGE_ENTRY = 16 * 1024 * 1024  # real entries are a few KB; the kernel's about 100 KB
+MAX_PRIMARY_OPEN_SIZE = 4 * 1024**3  # decompressed, when repomd lists no open-size (Fedora: 160 MB)
 _MAX_PROLOG = 1024 * 1024
 _PACKAGE_END = b"</package>"
 _FRAGMENT_PARSER = etree.XMLParser(

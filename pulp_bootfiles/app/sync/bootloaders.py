@@ -102,7 +102,9 @@ class BootloaderSource:
                 expected_digests={primary.checksum_type: primary.checksum},
                 expected_size=primary.size,
             )
-            found = await asyncio.to_thread(self._scan_primary, download.path, primary.location)
+            found = await asyncio.to_thread(
+                self._scan_primary, download.path, primary.location, primary.open_size
+            )
             await progress.aincrement()
         missing = sorted(set(self.selection) - set(found))
         if missing:
@@ -112,9 +114,12 @@ class BootloaderSource:
             )
         return [found[name] for name in sorted(found)]
 
-    def _scan_primary(self, path, source):
+    def _scan_primary(self, path, source, open_size):
+        # repomd.xml's open-size bounds the decompressed bytes when it is listed; otherwise a
+        # cap far above any real primary (Fedora Everything's is about 160 MB).
+        limit = open_size if open_size is not None else repodata.MAX_PRIMARY_OPEN_SIZE
         with open(path, "rb") as compressed:
-            stream = parse_or_fail(compression.open_decompressed, compressed, source)
+            stream = parse_or_fail(compression.open_decompressed, compressed, source, limit)
             return parse_or_fail(
                 repodata.newest_packages,
                 stream,

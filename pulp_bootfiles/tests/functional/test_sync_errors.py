@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import zstandard
 
 from pulp_bootfiles.app.formats.rpm_payload import MAX_PAYLOAD_BYTES
 from pulp_bootfiles.tests.fixtures import hostile, mutations, rpmcraft
@@ -159,6 +160,21 @@ def corrupt_primary(tree, _servers):
 
 
 # (how to break the tree, remote fields, parts the error message must contain)
+def whitespace_bomb_past_open_size(tree, _server):
+    """64 MiB of blanks before </metadata> (a few KB of zstd), while repomd.xml still lists the
+    honest primary's open-size: the scan stops there instead of reading them all."""
+    honest = (
+        zstandard.ZstdDecompressor()
+        .decompressobj()
+        .decompress(mutations.primary_path(tree).read_bytes())
+    )
+    mutations.rewrite_primary(
+        tree,
+        lambda xml: xml.replace(b"</metadata>", b" " * (64 << 20) + b"</metadata>"),
+        listed_open_size=len(honest),
+    )
+
+
 CASES = {
     "treeinfo-malformed": (write(".treeinfo", b"[header\nno ini here"), {}, [".treeinfo"]),
     "treeinfo-missing": (lambda t, _s: (t.root / ".treeinfo").unlink(), {}, [".treeinfo", "404"]),
@@ -252,6 +268,11 @@ CASES = {
         # The whole prolog is read (up to 1 MiB) before any XML parsing, so the DTD is
         # refused there however much comes before it.
         ["primary.xml.zst", "a DOCTYPE is not allowed"],
+    ),
+    "primary-whitespace-bomb-past-open-size": (
+        whitespace_bomb_past_open_size,
+        {},
+        ["primary.xml.zst", "decompresses to more than"],
     ),
     "bootloader-rpm-larger-than-listed": (
         grow_file(lambda t: t.root / t.packages[newest_nevra(t, "grub2-efi-x64")]),

@@ -109,3 +109,18 @@ def test_open_decompressed_errors(data, message):
     with pytest.raises(CompressionError) as raised:
         open_decompressed(io.BytesIO(data), "primary.xml.zst").read()
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["zstd", "zstd, two frames", "gzip", "xz", "bzip2"])
+def test_open_decompressed_stops_past_max_size(kind):
+    # A whitespace bomb: 16 MiB of blanks compress to a few KB.
+    xml = b"<metadata>" + b" " * (16 << 20) + b"</metadata>"
+    data = COMPRESSORS[kind](xml)
+    with open_decompressed(io.BytesIO(data), "primary.xml.zst", max_size=len(xml)) as stream:
+        assert hashlib.sha256(stream.read()).digest() == hashlib.sha256(xml).digest()
+    read = 0
+    with pytest.raises(CompressionError, match="primary.xml.zst: decompresses to more than 1000"):
+        with open_decompressed(io.BytesIO(data), "primary.xml.zst", max_size=1000) as stream:
+            while chunk := stream.read(64 * 1024):
+                read += len(chunk)
+    assert read < 1 << 20  # stopped within the first reads, not after the 16 MiB
