@@ -4,7 +4,7 @@ from aiohttp import web
 from django.conf import settings
 from django.contrib.postgres import fields
 from django.db import models
-from pulp_container.app.downloaders import RegistryAuthDownloaderFactory, RegistryAuthHttpDownloader
+from pulp_container.app.downloaders import RegistryAuthDownloaderFactory
 from pulp_container.app.models import (
     Blob,
     ContainerDistribution,
@@ -18,7 +18,10 @@ from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_bootfiles.app import bootconfigs
-from pulp_bootfiles.app.sync.downloader import OffloadedDiskWork, offloaded_download_factory
+from pulp_bootfiles.app.sync.downloader import (
+    OffloadedRegistryDownloader,
+    offloaded_download_factory,
+)
 from pulp_bootfiles.app.version_rules import (
     drop_files_outside_their_tree,
     drop_stale_signatures,
@@ -161,10 +164,6 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
         permissions = [
             ("manage_roles_bootfilesremote", "Can manage roles on bootfiles remotes"),
         ]
-
-
-class OffloadedRegistryDownloader(OffloadedDiskWork, RegistryAuthHttpDownloader):
-    """pulp_container's token-auth registry downloader, its disk work off the event loop."""
 
 
 class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):

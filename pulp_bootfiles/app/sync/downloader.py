@@ -1,5 +1,6 @@
 """
-pulpcore's HTTP downloader with the disk and hashing work moved off the event loop.
+pulpcore's HTTP downloader (and pulp_container's registry downloader, built on it) with the
+disk and hashing work moved off the event loop.
 
 pulpcore's BaseDownloader writes every chunk, hashes it with each ALLOWED_CONTENT_CHECKSUMS
 algorithm (four by default) and fsyncs the finished file on the event loop's thread, waiting
@@ -20,6 +21,7 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from pulp_container.app.downloaders import RegistryAuthHttpDownloader
 from pulpcore.plugin.download import DownloaderFactory, HttpDownloader
 
 
@@ -81,6 +83,10 @@ class OffloadedDiskWork:
 
 class OffloadedHttpDownloader(OffloadedDiskWork, HttpDownloader):
     """pulpcore's HttpDownloader, with its disk and hashing work off the event loop."""
+
+
+class OffloadedRegistryDownloader(OffloadedDiskWork, RegistryAuthHttpDownloader):
+    """pulp_container's token-auth registry downloader, its disk work off the event loop."""
 
 
 def start_writeback(path, start, end):
