@@ -5,6 +5,7 @@ import atexit
 import hashlib
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import aiohttp
@@ -34,6 +35,10 @@ class _Files(BaseHTTPRequestHandler):
             _Files.resets -= 1
             self.wfile.write(BODY[: len(BODY) // 2])
             self.wfile.flush()
+            # aiohttp fails a read at EOF even with bytes still buffered, so give the client
+            # time to take in the half it was sent: the broken attempt then always writes (and
+            # writes back) more than a step of it, whatever the load on the machine.
+            time.sleep(1)
             self.connection.shutdown(2)
             return
         self.wfile.write(BODY)
