@@ -16,7 +16,14 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import bench_publish, bench_pull, bench_scan, bench_sync, pyspy_profile
+from benchmarks import (
+    bench_publish,
+    bench_pull,
+    bench_scan,
+    bench_storm,
+    bench_sync,
+    pyspy_profile,
+)
 from benchmarks.context import Context
 from benchmarks.pulp import BenchPulp
 from benchmarks.realistic_tree import PROFILES, ensure_tree
@@ -24,7 +31,9 @@ from benchmarks.report import Figure, machine, table, write_markdown
 from benchmarks.servers import Nginx
 
 ARCHES = ("x86_64", "aarch64")
-STEPS = ("scan", "sync", "noop", "second", "publish", "pull")
+STEPS = ("scan", "sync", "noop", "second", "publish", "pull", "storm")
+# Boot storm sizes (machines at once) and which share also fetches install.img.
+STORM = {"full": ((10, 50, 100, 200), 20), "smoke": ((10,), 5)}
 
 
 def log(message: str) -> None:
@@ -59,6 +68,7 @@ def measurements(ctx: Context, full: bool) -> dict:
         "second": lambda: bench_sync.second_tree(ctx),
         "publish": lambda: bench_publish.publish(ctx),
         "pull": lambda: bench_pull.pull(ctx, rounds=3 if full else 1),
+        "storm": lambda: bench_storm.storm(ctx, *STORM["full" if full else "smoke"]),
     }
 
 

@@ -28,6 +28,8 @@ export BOOTFILES_DEV_DIR=${BOOTFILES_DEV_DIR:-/tmp/bench-dev}
 export BOOTFILES_PGPORT=${BOOTFILES_PGPORT:-54359}
 export BOOTFILES_API_PORT=${BOOTFILES_API_PORT:-26817}
 export BOOTFILES_CONTENT_PORT=${BOOTFILES_CONTENT_PORT:-26816}
+# Each Pulp process names its database connections, so the boot storm can count whose SQL it is.
+export BOOTFILES_EXTRA_SETTINGS=${BOOTFILES_EXTRA_SETTINGS:-$ROOT/benchmarks/stack_settings.py}
 WORK_DIR=${BENCH_WORK_DIR:-/var/tmp/pulp_bootfiles-bench}
 PY=$BOOTFILES_VENV/bin/python
 

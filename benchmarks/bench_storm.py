@@ -1,0 +1,191 @@
+"""Boot storm: N machines network-booting at once from Pulp, against nginx serving the same files.
+
+The x86_64 tree is distributed by Pulp; a static copy of everything a booting machine fetches
+(its files hard-linked from the benchmark tree or downloaded once, the generated configs saved
+once) is served by nginx from the same path. `storm_client` then boots N machines at once
+against each server, alternating which goes first, for every N of the run: UEFI HTTP boot
+through shim and GRUB, iPXE and PXELINUX over HTTP in turn, a share of them fetching
+install.img as Anaconda does. Every byte is checked against the source's sha256.
+
+Afterwards the same kinds of request (a 404 probe, a generated config, a file) run one by one
+with PostgreSQL's statement log on, and the statements each Pulp process sent are counted.
+"""
+
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+
+from benchmarks import storm_client
+from benchmarks.context import Context
+from benchmarks.pulp import V3
+from benchmarks.report import Figure, ratio
+from benchmarks.servers import Nginx
+from benchmarks.sql_count import StatementLog
+
+FILES = V3 + "content/bootfiles/files/"
+WALL_TARGET, LATENCY_TARGET, TARGET_N = 1.25, 0.050, 100
+SQL_SAMPLES = 10
+CONFIGS = ("boot.ipxe", "grub.cfg", "pxelinux.cfg/default")
+
+
+def _download(url: str, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=600) as response, open(dest, "wb") as out:
+        shutil.copyfileobj(response, out, 1 << 20)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def static_copy(ctx: Context, served: str, static_tree: Path, arch: str) -> storm_client.Tree:
+    """Copy what machines fetch from `served` (the Pulp tree URL, ending in '/') into
+    `static_tree`; return the tree's paths and digests."""
+    version = ctx.pulp.latest_version(ctx.state["repository"])
+    release = ctx.trees[arch]["release"]
+    boot_files = [
+        f
+        for f in ctx.pulp.api.list(FILES, repository_version=version)
+        if f["arch"] == arch and f["release"] == release
+    ]
+    by_name = {f["name"]: f for f in boot_files}
+    digests = {}
+    for boot_file in boot_files:
+        path = boot_file["relative_path"]
+        dest, source = static_tree / path, ctx.tree_dir(arch) / path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, dest)  # images: the very bytes Pulp synced (checked by its sync)
+        except OSError:
+            _download(served + path, dest)  # bootloaders live inside RPMs
+        digests[path] = boot_file["sha256"]
+    grub = by_name.get("grubx64.efi")["relative_path"]
+    configs = CONFIGS + (grub.rpartition("/")[0] + "/grub.cfg",)
+    for path in configs:
+        _download(served + path, static_tree / path)
+        digests[path] = _sha256(static_tree / path)
+    return storm_client.Tree(
+        shim=by_name["shimx64.efi"]["relative_path"],
+        grub=grub,
+        kernel=by_name["vmlinuz"]["relative_path"],
+        initrd=by_name["initrd.img"]["relative_path"],
+        install_img=by_name["install.img"]["relative_path"],
+        pxelinux=by_name["pxelinux.0"]["relative_path"],
+        ldlinux=by_name["ldlinux.c32"]["relative_path"],
+        digests=digests,
+    )
+
+
+def _ms(value: float) -> str:
+    return f"{value * 1000:.0f} ms"
+
+
+def _storm_figures(n, pulp, nginx) -> list[Figure]:
+    at_target = n == TARGET_N
+    figures = [
+        Figure(
+            f"Boot storm N={n}: wall ({pulp.requests} requests)",
+            f"{pulp.wall:.2f} s ({pulp.requests / pulp.wall:,.0f} req/s)",
+            f"{nginx.wall:.2f} s ({nginx.requests / nginx.wall:,.0f} req/s, nginx)",
+            ratio(pulp.wall, nginx.wall),
+            f"<= {WALL_TARGET}x" if at_target else "-",
+            pulp.wall <= WALL_TARGET * nginx.wall if at_target else None,
+        )
+    ]
+    for kind in storm_client.KINDS:
+        p99 = pulp.percentile(kind, 0.99)
+        target = kind != "file" and at_target
+        figures.append(
+            Figure(
+                f"Boot storm N={n}: {kind} p50 / p99",
+                f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(p99)}",
+                f"{_ms(nginx.percentile(kind, 0.5))} / {_ms(nginx.percentile(kind, 0.99))} (nginx)",
+                "-",
+                f"p99 <= {_ms(LATENCY_TARGET)}" if target else "-",
+                p99 <= LATENCY_TARGET if target else None,
+            )
+        )
+    figures.append(
+        Figure(
+            f"Boot storm N={n}: errors, bytes checked",
+            f"{len(pulp.errors)} errors, {pulp.bytes_checked / 1e6:,.1f} MB",
+            f"{len(nginx.errors)} errors, {nginx.bytes_checked / 1e6:,.1f} MB (nginx)",
+            "-",
+            "0 errors, all bytes",
+            not pulp.errors and pulp.bytes_checked == nginx.bytes_checked,
+        )
+    )
+    return figures
+
+
+def _sql_per_request(ctx, served, tree) -> list[Figure]:
+    """Statements per request of each kind, one request at a time, by Pulp process."""
+    samples = {
+        "404 probe": [
+            storm_client.Step(f"{tree.grub_dir}/grub.cfg-0A0100{i:02X}", "probe")
+            for i in range(SQL_SAMPLES)
+        ],
+        "generated config": [storm_client.Step("boot.ipxe", "config")] * SQL_SAMPLES,
+        "file": [storm_client.Step(tree.shim, "file")] * SQL_SAMPLES,
+    }
+    figures = []
+    port = int(os.environ.get("BOOTFILES_PGPORT", "54359"))
+    for kind, steps in samples.items():
+        with StatementLog(ctx.dev_dir, port) as log:
+            result = storm_client.run_sequential(served, tree, steps)
+            counts = log.counts()
+        content = counts.get("pulpcore-content", 0) / len(steps)
+        others = ", ".join(
+            f"{name or '?'} {count}"
+            for name, count in sorted(counts.items())
+            if name != "pulpcore-content"
+        )
+        figures.append(
+            Figure(
+                f"SQL statements per {kind} request (content app)",
+                f"{content:.1f}",
+                f"0 (nginx); other processes in the window: {others or 'none'}",
+                "-",
+                "-",
+                None if not result.errors else False,
+            )
+        )
+    return figures
+
+
+def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64") -> list[Figure]:
+    distribution = ctx.pulp.distribution("storm", ctx.state["repository"])
+    release = ctx.trees[arch]["release"]
+    relative = f"{distribution['base_path']}/{release}/{arch}/"
+    served = f"{ctx.content_url}/pulp/content/{relative}"
+    static_root = ctx.scratch / "storm-static"
+    tree = static_copy(ctx, served, static_root / "pulp/content" / relative, arch)
+    figures = []
+    with Nginx(ctx.scratch / "storm-nginx", static_root) as nginx:
+        static = f"{nginx.url}/pulp/content/{relative}"
+        for round_, n in enumerate(sizes):
+            order = [("pulp", served), ("nginx", static)]
+            results = {}
+            for name, url in order[:: 1 if round_ % 2 else -1]:
+                results[name] = storm_client.run_storm(url, tree, n, install_every)
+            figures += _storm_figures(n, results["pulp"], results["nginx"])
+            for name, result in results.items():
+                if result.errors:
+                    ctx.notes.append(
+                        f"Boot storm N={n}, {name}: {len(result.errors)} errors, first: "
+                        + "; ".join(result.errors[:3])
+                    )
+    figures += _sql_per_request(ctx, served, tree)
+    ctx.notes.append(
+        f"Boot storm: machine i boots by {', '.join(storm_client.LOADERS)} in turn; every "
+        f"{install_every}th also fetches install.img; nginx serves a static copy from the same "
+        "paths; the server that goes first alternates with N."
+    )
+    return figures

@@ -1,0 +1,164 @@
+"""Simulated network-booting machines: each walks exactly the HTTP path its loader walks.
+
+Three loaders, as they run against one served tree (`<base URL>/<release>/<arch>/`):
+
+- UEFI HTTP boot: the firmware loads shim, shim loads GRUB from its own directory; GRUB probes
+  `grub.cfg-01-<mac>`, then `grub.cfg-<hex IP>` shortened one digit at a time (8 names), then
+  `grub.cfg`, in GRUB's directory; the config boots the kernel and the initrd.
+- iPXE: `boot.ipxe`, then the kernel and the initrd it names.
+- PXELINUX over HTTP (lpxelinux): `pxelinux.0`, `ldlinux.c32`, then `pxelinux.cfg/<uuid>`,
+  `01-<mac>`, the hex IP shortened (8 names), then `default`; then the kernel and the initrd.
+
+A share of the machines then goes on as Anaconda does and fetches `install.img`. Every
+response's bytes are hashed and compared with the expected sha256 (404 probes expect a 404).
+Pure asyncio + aiohttp: one client session (one connection) per machine, as real machines have.
+"""
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import aiohttp
+
+LOADERS = ("uefi", "ipxe", "pxelinux")
+KINDS = ("probe", "config", "file")
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Paths in the served tree (relative to its root) and the sha256 of each file or config."""
+
+    shim: str
+    grub: str
+    kernel: str
+    initrd: str
+    install_img: str
+    pxelinux: str
+    ldlinux: str
+    digests: dict  # path in the tree -> sha256 hex, for every file and config fetched
+
+    @property
+    def grub_dir(self) -> str:
+        return self.grub.rpartition("/")[0]
+
+
+@dataclass(frozen=True)
+class Step:
+    path: str  # relative to the tree root
+    kind: str  # probe (expects 404), config, file
+
+
+def _hex_ip(index: int) -> str:
+    """The upper-case hex IPv4 address GRUB and PXELINUX probe with: 10.1.x.y."""
+    return f"0A01{index >> 8 & 0xFF:02X}{index & 0xFF:02X}"
+
+
+def _mac(index: int) -> str:
+    return "52-54-00-" + "-".join(f"{b:02x}" for b in index.to_bytes(3, "big"))
+
+
+def machine_steps(tree: Tree, index: int, loader: str, installs: bool) -> list[Step]:
+    """The requests machine `index` makes with `loader`, in order."""
+    mac, ip = _mac(index), _hex_ip(index)
+    shortened = [ip[:length] for length in range(8, 0, -1)]
+    if loader == "uefi":
+        prefix = tree.grub_dir + "/"
+        steps = [Step(tree.shim, "file"), Step(tree.grub, "file")]
+        names = [f"grub.cfg-01-{mac}"] + [f"grub.cfg-{part}" for part in shortened]
+        steps += [Step(prefix + name, "probe") for name in names]
+        steps.append(Step(prefix + "grub.cfg", "config"))
+    elif loader == "ipxe":
+        steps = [Step("boot.ipxe", "config")]
+    else:
+        steps = [Step(tree.pxelinux, "file"), Step(tree.ldlinux, "file")]
+        names = [str(uuid.UUID(int=index)), f"01-{mac}"] + shortened
+        steps += [Step(f"pxelinux.cfg/{name}", "probe") for name in names]
+        steps.append(Step("pxelinux.cfg/default", "config"))
+    steps += [Step(tree.kernel, "file"), Step(tree.initrd, "file")]
+    if installs:
+        steps.append(Step(tree.install_img, "file"))
+    return steps
+
+
+@dataclass
+class StormResult:
+    wall: float = 0.0
+    requests: int = 0
+    errors: list = field(default_factory=list)
+    bytes_checked: int = 0
+    latencies: dict = field(default_factory=lambda: defaultdict(list))  # kind -> seconds
+
+    def percentile(self, kind: str, share: float) -> float:
+        values = sorted(self.latencies[kind])
+        if not values:
+            return 0.0
+        return values[min(len(values) - 1, int(share * len(values)))]
+
+
+async def _fetch(session, base, step, tree, result):
+    start = time.monotonic()
+    digest, size = hashlib.sha256(), 0
+    try:
+        async with session.get(base + step.path) as response:
+            async for chunk in response.content.iter_chunked(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+            status = response.status
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        result.errors.append(f"{step.path}: {type(exc).__name__}: {exc}")
+        return
+    result.latencies[step.kind].append(time.monotonic() - start)
+    result.requests += 1
+    if step.kind == "probe":
+        if status != 404:
+            result.errors.append(f"{step.path}: HTTP {status}, expected 404")
+    elif status != 200:
+        result.errors.append(f"{step.path}: HTTP {status}")
+    elif digest.hexdigest() != tree.digests[step.path]:
+        result.errors.append(f"{step.path}: sha256 differs from the source ({size} bytes)")
+    else:
+        result.bytes_checked += size
+
+
+async def _machine(base, steps, tree, result):
+    timeout = aiohttp.ClientTimeout(total=600)
+    connector = aiohttp.TCPConnector(limit=1, force_close=False)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        for step in steps:
+            await _fetch(session, base, step, tree, result)
+
+
+async def _storm(base, plans, tree):
+    result = StormResult()
+    start = time.monotonic()
+    await asyncio.gather(*(_machine(base, steps, tree, result) for steps in plans))
+    result.wall = time.monotonic() - start
+    return result
+
+
+def plans(tree: Tree, machines: int, install_every: int) -> list[list[Step]]:
+    """Machine i boots with LOADERS[i % 3]; every `install_every`-th one also fetches
+    install.img (0: none)."""
+    return [
+        machine_steps(
+            tree,
+            index,
+            LOADERS[index % len(LOADERS)],
+            bool(install_every) and index % install_every == 0,
+        )
+        for index in range(machines)
+    ]
+
+
+def run_storm(base_url: str, tree: Tree, machines: int, install_every: int) -> StormResult:
+    """`machines` machines booting at once from the tree at `base_url` (ending in '/')."""
+    return asyncio.run(_storm(base_url, plans(tree, machines, install_every), tree))
+
+
+def run_sequential(base_url: str, tree: Tree, steps: list[Step]) -> StormResult:
+    """The `steps`, one after the other on one connection (for per-request counts)."""
+    return asyncio.run(_storm(base_url, [steps], tree))
