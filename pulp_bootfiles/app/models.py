@@ -1,7 +1,5 @@
 """Content, remote and repository models of pulp_bootfiles."""
 
-from aiohttp import web
-from django.conf import settings
 from django.contrib.postgres import fields
 from django.db import models
 from pulp_container.app.downloaders import RegistryAuthDownloaderFactory
@@ -17,7 +15,7 @@ from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Reposi
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
-from pulp_bootfiles.app import bootconfigs
+from pulp_bootfiles.app.serving import handler as serving_handler
 from pulp_bootfiles.app.sync.downloader import (
     OffloadedRegistryDownloader,
     offloaded_download_factory,
@@ -285,43 +283,9 @@ class BootfilesDistribution(ContainerDistribution):
     boot_origin = models.TextField(default="", blank=True)
 
     def content_handler(self, path):
-        """Answer `<release>/<arch>/<boot config>` with the config of that served tree."""
-        parsed = bootconfigs.parse_config_path(path)
-        if parsed is None:
-            return None
-        release, arch, name = parsed
-        tree = self._served_tree(release, arch)
-        if tree is None:
-            return None
-        origin = self.boot_origin or settings.CONTENT_ORIGIN
-        if not origin:
-            return web.Response(
-                status=404, text="No boot configs: set CONTENT_ORIGIN or the boot_origin.\n"
-            )
-        url = bootconfigs.tree_url(
-            origin, settings.CONTENT_PATH_PREFIX, self.base_path, release, arch
-        )
-        title = " ".join(filter(None, [tree.family, tree.release, tree.variant, tree.arch]))
-        files = dict(tree.files.values_list("name", "relative_path"))
-        boot = bootconfigs.TreeBoot.from_files(url, title, files, self.kernel_args)
-        text = bootconfigs.render(name, boot) if boot else None
-        return None if text is None else web.Response(text=text, content_type="text/plain")
-
-    def content_handler_list_directory(self, rel_path):
-        """List the generated configs in a served tree's directories."""
-
-        def files_of(release, arch):
-            tree = self._served_tree(release, arch)
-            return None if tree is None else dict(tree.files.values_list("name", "relative_path"))
-
-        return bootconfigs.listed_configs(rel_path, files_of)
-
-    def _served_tree(self, release, arch):
-        """The BootTree of (release, arch) in the served repository version, or None."""
-        version = self.get_repository_version()
-        if version is None:
-            return None
-        return BootTree.objects.filter(pk__in=version.content, release=release, arch=arch).first()
+        """Answer every path under the base path from the served version's index (files,
+        generated configs, listings, misses): see `serving.handler`."""
+        return serving_handler.answer(self, path)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

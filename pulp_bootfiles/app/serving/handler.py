@@ -1,0 +1,96 @@
+"""
+The content handler of a bootfiles distribution: every path under its base path answered from
+the index of the version it serves at that moment.
+
+pulpcore's content app has already matched the distribution and applied its content guard.
+Without this handler it would look each path up in the database several times (the file, an
+index.html, a directory listing, the last-modified time): a dozen statements even for the
+~10 config names a booting machine probes and misses. Here a request costs one query (the
+served version) beyond pulpcore's own; the rest comes from the version's cached index:
+
+- `<release>/<arch>/boot.ipxe`, `grub.cfg`, `pxelinux.cfg/default`, `<GRUB dir>/grub.cfg`:
+  configs rendered from the served tree (see `bootconfigs`);
+- a file of the version: sent from the filesystem with its sha256 as ETag; with object storage,
+  or a file not downloaded yet (on_demand), its ContentArtifact goes back to pulpcore, which
+  redirects to the storage or streams from the remote;
+- a directory: its listing (the tree only: the version's OCI blobs are the registry's);
+- anything else: 404, with no further lookup.
+"""
+
+from django.conf import settings
+from pulpcore.plugin.models import ContentArtifact
+from pulpcore.plugin.util import get_domain
+
+from pulp_bootfiles.app import bootconfigs
+from pulp_bootfiles.app.serving import responses
+from pulp_bootfiles.app.serving.index import index_of
+
+FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
+
+
+def answer(distribution, path: str):
+    """The response to `path` (relative to the base path), a ContentArtifact for pulpcore to
+    serve, or None when no version is served (pulpcore then explains the 404)."""
+    version = distribution.get_repository_version()
+    if version is None:
+        return None
+    index = index_of(version)
+    parsed = bootconfigs.parse_config_path(path)
+    if parsed is not None:
+        config = _config(distribution, index, *parsed)
+        if config is not None:
+            return config
+    served = index.files.get(path)
+    if served is not None:
+        return _file(served)
+    if path == "" or path.endswith("/"):
+        entries = _entries(index, path)
+        if entries is None:
+            return responses.not_found()
+        prefix = settings.CONTENT_PATH_PREFIX.strip("/")
+        return responses.listing_response(f"/{prefix}/{distribution.base_path}/{path}", entries)
+    if _entries(index, path + "/") is not None:
+        return responses.add_slash(path.rpartition("/")[2])
+    return responses.not_found()
+
+
+def _config(distribution, index, release, arch, name):
+    tree = index.tree(release, arch)
+    if tree is None:
+        return None
+    origin = distribution.boot_origin or settings.CONTENT_ORIGIN
+    if not origin:
+        return responses.web.Response(
+            status=404, text="No boot configs: set CONTENT_ORIGIN or the boot_origin.\n"
+        )
+    url = bootconfigs.tree_url(
+        origin, settings.CONTENT_PATH_PREFIX, distribution.base_path, release, arch
+    )
+    boot = bootconfigs.TreeBoot.from_files(url, tree.title, tree.files, distribution.kernel_args)
+    text = bootconfigs.render(name, boot) if boot else None
+    return None if text is None else responses.text_response(text)
+
+
+def _file(served):
+    domain = get_domain()
+    if served.artifact_name is not None and domain.storage_class == FILESYSTEM_STORAGE:
+        path = domain.get_storage().path(served.artifact_name)
+        return responses.file_response(path, served.sha256, served.content_path)
+    return ContentArtifact.objects.select_related("artifact", "artifact__pulp_domain").get(
+        pk=served.content_artifact_pk
+    )
+
+
+def _entries(index, directory):
+    """Names listed in `directory` ("" or ending in '/'): files, subdirectories and configs;
+    None when the served version has no such directory."""
+    files = index.directories.get(directory)
+
+    def files_of(release, arch):
+        tree = index.tree(release, arch)
+        return None if tree is None else tree.files
+
+    configs = bootconfigs.listed_configs(directory, files_of)
+    if files is None and not configs:
+        return None
+    return (files or set()) | configs

@@ -1,0 +1,127 @@
+"""
+What one repository version serves as plain files: its trees, every file's content path,
+sha256, size and stored Artifact, and the directories they make.
+
+A repository version never changes once it is complete, so its index is built once (three
+queries) and kept in a small per-process cache keyed by the version's pk. Whatever a
+distribution points at next, the content handler asks for the index of the version served at
+that moment: a cached index can be unused, never stale. Only the Artifact of an on_demand file
+appears later; such files are looked up again until they have one.
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from pulpcore.plugin.models import ContentArtifact
+
+CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    """One file of the version: `content_path` is `<release>/<arch>/<path in the tree>`."""
+
+    content_path: str
+    sha256: str
+    size: int | None  # None: on_demand and not downloaded yet
+    artifact_name: str | None  # the Artifact's storage name; None when not downloaded yet
+    content_artifact_pk: object
+
+
+@dataclass(frozen=True)
+class ServedTree:
+    """A tree of the version, with {flat name: path in the tree} of its files."""
+
+    family: str
+    release: str
+    variant: str
+    arch: str
+    files: dict
+
+    @property
+    def title(self) -> str:
+        return " ".join(filter(None, [self.family, self.release, self.variant, self.arch]))
+
+
+@dataclass
+class ServedIndex:
+    """The plain files of one repository version, and the directories they make."""
+
+    version_pk: object
+    version_created: object  # the version's pulp_created: the files' Last-Modified
+    trees: dict  # (release, arch) -> ServedTree
+    files: dict  # content path -> ServedFile
+    directories: dict = field(default_factory=dict)  # "a/b/" -> {child name or "sub/"}
+
+    def __post_init__(self):
+        self.directories = {"": set()}
+        for path in self.files:
+            parent = ""
+            for part in path.split("/")[:-1]:
+                self.directories.setdefault(parent, set()).add(part + "/")
+                parent += part + "/"
+                self.directories.setdefault(parent, set())
+            self.directories[parent].add(path.rpartition("/")[2])
+
+    def tree(self, release: str, arch: str) -> ServedTree | None:
+        return self.trees.get((release, arch))
+
+
+def build_index(version) -> ServedIndex:
+    """Read the index of `version` from the database (the BootTrees and BootFiles only: the
+    OCI side of the version is the registry's, not part of the plain tree)."""
+    from pulp_bootfiles.app.models import BootFile, BootTree  # models import this module
+
+    trees = {}
+    tree_qs = BootTree.objects.filter(pk__in=version.content).prefetch_related("files")
+    for tree in tree_qs:
+        files = {boot_file.name: boot_file.relative_path for boot_file in tree.files.all()}
+        trees[tree.release, tree.arch] = ServedTree(
+            tree.family, tree.release, tree.variant, tree.arch, files
+        )
+    sha256_of = dict(BootFile.objects.filter(pk__in=version.content).values_list("pk", "sha256"))
+    served = {}
+    content_artifacts = ContentArtifact.objects.filter(
+        content__in=version.content,
+        content__pulp_type__in=[BootFile.get_pulp_type(), BootTree.get_pulp_type()],
+    ).values_list(
+        "pk", "content_id", "relative_path", "artifact__file", "artifact__size", "artifact__sha256"
+    )
+    for pk, content_pk, path, name, size, artifact_sha256 in content_artifacts:
+        served[path] = ServedFile(
+            path, sha256_of.get(content_pk) or artifact_sha256 or "", size, name or None, pk
+        )
+    return ServedIndex(version.pk, version.pulp_created, trees, served)
+
+
+class _IndexCache:
+    """The indexes of the last CACHED_VERSIONS versions served by this process."""
+
+    def __init__(self, size=CACHED_VERSIONS):
+        self._size, self._lock, self._indexes = size, threading.Lock(), OrderedDict()
+
+    def get(self, version) -> ServedIndex:
+        with self._lock:
+            index = self._indexes.get(version.pk)
+            if index is not None:
+                self._indexes.move_to_end(version.pk)
+                return index
+        index = build_index(version)
+        with self._lock:
+            self._indexes[version.pk] = index
+            while len(self._indexes) > self._size:
+                self._indexes.popitem(last=False)
+        return index
+
+    def clear(self):
+        with self._lock:
+            self._indexes.clear()
+
+
+index_cache = _IndexCache()
+
+
+def index_of(version) -> ServedIndex:
+    """The (cached) index of a complete repository version."""
+    return index_cache.get(version)
