@@ -15,7 +15,9 @@ from typing import BinaryIO
 
 from pysequoia import Sig, verify
 
+from . import openpgp_packets as packets
 from .openpgp import Keyring, key_id
+from .openpgp_policy import SignatureRefused, judge
 from .rpm_header import RpmError, read_headers
 
 CHUNK_SIZE = 1024 * 1024
@@ -48,33 +50,54 @@ def verify_package(stream: BinaryIO, keyring: Keyring, source: str) -> str:
 
 
 def _header_signatures(signature_header, source):
-    """The header-only signatures, from every tag that carries one."""
+    """The header-only signature packets, from every tag that carries one."""
     blobs = [signature_header.binary(tag) for tag in (SIGTAG_RSA, SIGTAG_DSA)]
     for text in signature_header.strings(SIGTAG_OPENPGP) or []:
         try:
             blobs.append(base64.b64decode(text, validate=True))
         except binascii.Error as exc:
             raise RpmError(f"{source}: OpenPGP signature tag is not base64") from exc
-    signatures = []
-    for blob in filter(None, blobs):
-        try:
-            signatures.append(Sig.from_bytes(blob))
-        except Exception as exc:  # pysequoia's parse errors are plain exceptions
-            raise RpmError(
-                f"{source}: malformed OpenPGP signature in the signature header"
-            ) from exc
-    return signatures
+    return [blob for blob in blobs if blob]
 
 
-def _issuer(signature):
+def _parse(blob, source):
+    """(issuer key id, our parse, or None for what pysequoia reads: V6 signatures)."""
+    try:
+        parsed = packets.parse_signature(packets.packet_body(blob, packets.TAG_SIGNATURE))
+        return parsed.issuer, parsed
+    except packets.PacketError:
+        pass
+    try:
+        signature = Sig.from_bytes(blob)
+    except Exception as exc:  # pysequoia's parse errors are plain exceptions
+        raise RpmError(f"{source}: malformed OpenPGP signature in the signature header") from exc
     if signature.issuer_fingerprint:
-        return key_id(signature.issuer_fingerprint)
-    return (signature.issuer_key_id or "").lower()
+        return key_id(signature.issuer_fingerprint), None
+    return (signature.issuer_key_id or "").lower(), None
+
+
+def _judge(issuer, parsed, blob, main, keyring):
+    """The signing key id, or raise SignatureRefused saying why rpm would refuse."""
+    if parsed is not None and issuer in keyring.states:
+        signing = keyring.states[issuer]
+        judge(parsed, signing, keyring.states[signing.primary_id], main.raw)
+        return issuer
+    # V6 signatures or keys: Sequoia's standard policy, as rpm 6 applies it
+    try:
+        result = verify(
+            bytes=main.raw, store=lambda _ids: list(keyring.certs), signature=Sig.from_bytes(blob)
+        )
+    except Exception as exc:  # pysequoia: "Signature verification failed", plus a backtrace
+        raise SignatureRefused(
+            f"header signature by key {issuer} does not verify under Sequoia's standard "
+            "policy: the header was altered after signing, or the key or algorithm is refused"
+        ) from exc
+    return key_id(result.valid_sigs[0].signing_key)
 
 
 def _verify_header(signature_header, main, keyring, source):
-    signatures = _header_signatures(signature_header, source)
-    if not signatures:
+    blobs = _header_signatures(signature_header, source)
+    if not blobs:
         if any(signature_header.binary(tag) for tag in LEGACY_SIGTAGS):
             raise RpmError(
                 f"{source}: has only a legacy header+payload signature (rpm 3); "
@@ -84,25 +107,18 @@ def _verify_header(signature_header, main, keyring, source):
             f"{source}: is not signed; the remote requires a signature by one of "
             f"{', '.join(keyring.primary_key_ids)}"
         )
-    altered = []
-    for signature in signatures:
-        issuer = _issuer(signature)
+    signatures = [(*_parse(blob, source), blob) for blob in blobs]
+    refusals = []
+    for issuer, parsed, blob in signatures:
         if not keyring.holds(issuer):
             continue
         try:
-            result = verify(
-                bytes=main.raw, store=lambda _ids: list(keyring.certs), signature=signature
-            )
-        except Exception:  # pysequoia: "Signature verification failed", plus a Rust backtrace
-            altered.append(issuer)
-            continue
-        return key_id(result.valid_sigs[0].signing_key)
-    if altered:
-        raise RpmError(
-            f"{source}: header signature by key {altered[0]} does not verify: the header was "
-            "altered after signing, or the signature uses an algorithm no longer accepted"
-        )
-    issuers = ", ".join(sorted({_issuer(signature) or "unknown" for signature in signatures}))
+            return _judge(issuer, parsed, blob, main, keyring)
+        except SignatureRefused as refusal:
+            refusals.append(refusal)
+    if refusals:
+        raise RpmError(f"{source}: {refusals[0]}")
+    issuers = ", ".join(sorted({issuer or "unknown" for issuer, _, _ in signatures}))
     raise RpmError(
         f"{source}: signed by key {issuers}, which is not one of the remote's keys "
         f"({', '.join(keyring.primary_key_ids)})"

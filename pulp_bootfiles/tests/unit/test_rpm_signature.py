@@ -12,7 +12,7 @@ from pulp_bootfiles.app.formats.rpm_header import RpmError
 from pulp_bootfiles.app.formats.rpm_signature import verify_package
 from pulp_bootfiles.tests.fixtures import mutations
 from pulp_bootfiles.tests.fixtures.rpmbuilder import build_rpm
-from pulp_bootfiles.tests.fixtures.rpmsign import generate_key, sign_rpms
+from pulp_bootfiles.tests.fixtures.rpmsign import generate_key, revoke, sign_rpms
 
 FILES = {"/boot/efi/EFI/fedora/shimx64.efi": b"shim\n" * 5000}
 
@@ -170,3 +170,65 @@ def test_keyring_refuses_secret_keys(keys):
     ).stdout
     with pytest.raises(KeyringError, match="secret key material"):
         Keyring.from_armored(secret)
+
+
+@pytest.fixture
+def made_key():
+    """Keys made for one test, closed after it."""
+    made = []
+
+    def make(*args, **kwargs):
+        made.append(generate_key(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for key in made:
+        key.close()
+
+
+def signed_copy(unsigned, tmp_path, key, **sign_args):
+    path = tmp_path / unsigned.name
+    shutil.copyfile(unsigned, path)
+    sign_rpms(key, [path], **sign_args)
+    return path
+
+
+def test_accepts_a_signature_made_before_the_key_expired(made_key, unsigned, tmp_path):
+    """rpm-sequoia judges the key as of the signature's date: expired now is fine."""
+    key = made_key("Expired Since", expire="1d", at="20200101T000000")
+    path = signed_copy(unsigned, tmp_path, key, at="20200101T010000")
+    assert "2020" in pgpsig(path, "RSAHEADER")
+    assert verify(path, keyring(key)) == key.key_id
+
+
+def test_refuses_a_revoked_key(made_key, unsigned, tmp_path):
+    key = made_key("Revoked")
+    path = signed_copy(unsigned, tmp_path, key)
+    revoke(key)
+    with pytest.raises(RpmError) as error:
+        verify(path, keyring(key))
+    assert str(error.value) == (
+        f"{path.name}: header signature by key {key.key_id}: key {key.key_id} is revoked "
+        "(no reason given)"
+    )
+
+
+def test_refuses_a_sha1_signature(made_key, unsigned, tmp_path):
+    key = made_key("Old Hash")
+    path = signed_copy(unsigned, tmp_path, key, digest="SHA1")
+    assert "RSA/SHA1," in pgpsig(path, "RSAHEADER")
+    with pytest.raises(RpmError) as error:
+        verify(path, keyring(key))
+    assert str(error.value) == (
+        f"{path.name}: header signature by key {key.key_id} uses SHA1, which rpm's policy refuses"
+    )
+
+
+def test_refuses_a_1024_bit_rsa_key(made_key, unsigned, tmp_path):
+    key = made_key("Small Key", "rsa1024")
+    path = signed_copy(unsigned, tmp_path, key)
+    with pytest.raises(RpmError) as error:
+        verify(path, keyring(key))
+    assert str(error.value) == (
+        f"{path.name}: key {key.key_id} is a 1024-bit RSA key, which rpm's policy refuses"
+    )
