@@ -34,6 +34,30 @@ DEFAULT_BOOTLOADERS = MappingProxyType(
     }
 )
 
+# Where a distribution's shim and GRUB packages install them, /boot/efi/EFI/<dir>/, by the
+# tree's [release] short name. DEFAULT_BOOTLOADERS is written for Fedora; for these trees its
+# "fedora" directory is replaced. Other distributions need the remote's `bootloaders`.
+EFI_VENDOR_DIRS = MappingProxyType(
+    {
+        "Fedora": "fedora",
+        "RHEL": "redhat",
+        "CentOS": "centos",
+        "CentOS-Stream": "centos",
+        "AlmaLinux": "almalinux",
+        "Rocky": "rocky",
+    }
+)
+
+
+def default_bootloaders(arch, short):
+    """DEFAULT_BOOTLOADERS of `arch`, with the EFI directory of the distribution `short`."""
+    efi = f"/EFI/{EFI_VENDOR_DIRS.get(short, 'fedora')}/"
+    return {
+        package: [path.replace("/EFI/fedora/", efi) for path in paths]
+        for package, paths in DEFAULT_BOOTLOADERS.get(arch, {}).items()
+    }
+
+
 # Names of the files the plugin stores beside the images.
 TREEINFO_NAME = ".treeinfo"
 REPOMD_PATH = "repodata/repomd.xml"

@@ -144,7 +144,34 @@ def _size(text, where, what):
     return int(text)
 
 
-def newest_packages(fileobj, names, arches, source) -> dict[str, PackageEntry]:
+@dataclass(frozen=True)
+class ScanLimit:
+    """How many decompressed bytes of primary are read, and why that many (for the error)."""
+
+    size: int
+    reason: str
+
+
+def primary_scan_limit(open_size: int | None, compressed_size: int) -> ScanLimit:
+    """The limit for a primary of `compressed_size` bytes whose repomd.xml lists `open_size`."""
+    ceiling = f"the ceiling of {MAX_PRIMARY_SIZE} bytes for a primary"
+    justified = f"{MAX_PRIMARY_RATIO} times its {compressed_size} compressed bytes"
+    if compressed_size * MAX_PRIMARY_RATIO > MAX_PRIMARY_SIZE:
+        bound = ScanLimit(compressed_size * MAX_PRIMARY_RATIO, f"{justified}, above {ceiling}")
+    else:
+        bound = ScanLimit(MAX_PRIMARY_SIZE, f"{ceiling}, above {justified}")
+    if open_size is None:
+        return ScanLimit(bound.size, f"repomd.xml lists no open-size; the limit is {bound.reason}")
+    if open_size <= bound.size:
+        return ScanLimit(open_size, "the open-size repomd.xml lists")
+    return ScanLimit(
+        bound.size,
+        f"repomd.xml's open-size {open_size} is more than the compressed file can honestly "
+        f"hold; the limit is {bound.reason}",
+    )
+
+
+def newest_packages(fileobj, names, arches, source, limit=None) -> dict[str, PackageEntry]:
     """
     The newest PackageEntry of each of `names` in primary XML, among packages of `arches`.
 
@@ -158,8 +185,13 @@ def newest_packages(fileobj, names, arches, source) -> dict[str, PackageEntry]:
     package is checked again by name, so a hit inside a comment or CDATA is harmless. The rest
     of the document is checked for its framing only (root element, complete `<package>`
     entries, the closing `</metadata>`); its integrity is the repomd checksum's job.
+
+    `limit` (a ScanLimit, see primary_scan_limit) stops reading past that many bytes, with an
+    error that says which bound applied.
     """
     names, arches = frozenset(names), frozenset(arches)
+    if limit is not None:
+        fileobj = _Bounded(fileobj, limit, source)
     newest = {}
     for package, line in _candidate_packages(fileobj, names, source):
         name = package.findtext(_NAME)
@@ -170,9 +202,32 @@ def newest_packages(fileobj, names, arches, source) -> dict[str, PackageEntry]:
     return newest
 
 
+class _Bounded:
+    """Reads `fileobj`, refusing to go past `limit.size` bytes."""
+
+    def __init__(self, fileobj, limit, source):
+        self._fileobj, self._limit, self._source, self._read = fileobj, limit, source, 0
+
+    def read(self, size):
+        data = self._fileobj.read(size)
+        self._read += len(data)
+        if self._read > self._limit.size:
+            raise RepodataError(
+                f"{self._source}: decompresses to more than {self._limit.size} bytes "
+                f"({self._limit.reason}); refusing the rest"
+            )
+        return data
+
+
 _BLOCK_SIZE = 1024 * 1024
 MAX_PACKAGE_ENTRY = 16 * 1024 * 1024  # real entries are a few KB; the kernel's about 100 KB
-MAX_PRIMARY_OPEN_SIZE = 4 * 1024**3  # decompressed, when repomd lists no open-size (Fedora: 160 MB)
+# The decompressed primary is scanned up to repomd.xml's open-size, but that is believed only up
+# to the larger of a ceiling above any real primary (Fedora Everything's is about 160 MB) and
+# what the compressed bytes can hold: real primaries compress 5 to 12 times (createrepo_c's
+# gzip, xz and zstd alike), so 32 times leaves room while a zstd "bomb" of tiny entries, which
+# compresses thousands of times, is stopped after a few seconds instead of after minutes.
+MAX_PRIMARY_SIZE = 1024**3
+MAX_PRIMARY_RATIO = 32
 _MAX_PROLOG = 1024 * 1024
 _PACKAGE_END = b"</package>"
 _FRAGMENT_PARSER = etree.XMLParser(
@@ -228,12 +283,22 @@ def _candidate_packages(fileobj, names, source):
                 f"{source}: malformed XML at line {line}: a <package> entry is larger than "
                 f"{MAX_PACKAGE_ENTRY} bytes"
             )
-    # After the last entry: the root's end tag, with only whitespace, comments or PIs around it.
-    if not re.fullmatch(rb"\s*</metadata>\s*", _PROLOG_ITEM.sub(b"", bytes(body))):
+    _check_tail(root_open, bytes(body), line, source)
+
+
+def _check_tail(root_open, tail, line, source):
+    """
+    After the last entry, the rest must close the root: createrepo_c skips elements it does
+    not know there (and comments, PIs), so they are parsed, not refused; a missing
+    `</metadata>` or junk after it means a truncated or corrupt file.
+    """
+    try:
+        etree.fromstring(root_open + tail, _FRAGMENT_PARSER)
+    except etree.XMLSyntaxError as exc:
         raise RepodataError(
             f"{source}: malformed XML at line {line}: the document does not end with "
-            "</metadata> after its last </package> (truncated?)"
-        )
+            f"</metadata> after its last </package> (truncated?): {exc.msg}"
+        ) from None
 
 
 def _parse_entries(root_open, fragment, first_line, root_lines, source):

@@ -20,6 +20,8 @@ _SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
 _TIMESTAMP = re.compile(r"\d+(\.\d*)?")
 # Short names for legacy trees, which have no [release] short (as productmd chooses them).
 _SHORT_NAMES = (("Red Hat Enterprise Linux", "RHEL"), ("Fedora", "Fedora"), ("CentOS", "CentOS"))
+# The variant of EL 8+ trees whose repository holds the bootloader packages.
+_BOOT_VARIANT = "BaseOS"
 
 
 class TreeinfoError(ValueError):
@@ -154,11 +156,16 @@ class _Ini:
         """The variant this tree belongs to ("" when the file names none)."""
         listed = self.get(("tree", "variants"), ("general", "variants"))
         uids = [uid.strip() for uid in listed.split(",") if uid.strip()]
-        # A tree listing several variants (RHEL 8: AppStream, BaseOS) sits in the directory
-        # of one of them: the variant whose repository is the tree itself.
+        # A tree listing several variants (RHEL 8+, CentOS Stream, Alma, Rocky: AppStream,
+        # BaseOS) sits in the directory of one of them: the variant whose repository is the
+        # tree itself. Other variants' repositories ("../../../AppStream/x86_64/os") are not
+        # read. A DVD tree holds them all in subdirectories ("BaseOS", "AppStream") and its
+        # [general] variant names AppStream, but shim and GRUB are in BaseOS.
         own = [uid for uid in uids if _repo_dir(self.get((f"variant-{uid}", "repository"))) == "."]
         if len(uids) == 1 or len(own) == 1:
             return uids[0] if len(uids) == 1 else own[0]
+        if _BOOT_VARIANT in uids:
+            return _BOOT_VARIANT
         return self.get(("general", "variant")) or (uids[0] if uids else "")
 
     def repository(self, variant):
@@ -202,13 +209,22 @@ class _Ini:
                     f"{name!r}; image names must be unique"
                 )
             paths_by_name[name] = path
-            images[path] = TreeImage(name=name, path=path, sha256=self.sha256(path), role=role)
+            sha256 = self.sha256(path, where)
+            images[path] = TreeImage(name=name, path=path, sha256=sha256, role=role)
         return tuple(images.values())
 
-    def sha256(self, path):
+    def sha256(self, path, where):
         value = self.get(("checksums", path))
         if not value:
-            raise self.error(f"[checksums] has no entry for image {path!r}")
+            # Fedora 17-21 trees list LiveOS/squashfs.img without one, CentOS 7 ISOs every
+            # image: such a download could not be verified, so the tree is refused.
+            raise self.error(
+                f"image {path!r} ({where}) has no sha256 in [checksums], so its download "
+                "cannot be verified; older trees (Fedora 17-21, CentOS 7 media) lack them. "
+                "Sync a tree that lists a sha256 for every image (Fedora 22 or later, EL 8 or "
+                f"later), or serve a copy of the tree whose .treeinfo adds '{path} = "
+                "sha256:<digest>' to [checksums]"
+            )
         algorithm = value.partition(":")[0]
         if algorithm.lower() != "sha256":
             raise self.error(f"[checksums] {path}: {algorithm!r} checksum; only sha256 is accepted")

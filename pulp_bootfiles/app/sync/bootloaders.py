@@ -115,17 +115,18 @@ class BootloaderSource:
         return [found[name] for name in sorted(found)]
 
     def _scan_primary(self, path, source, open_size):
-        # repomd.xml's open-size bounds the decompressed bytes when it is listed; otherwise a
-        # cap far above any real primary (Fedora Everything's is about 160 MB).
-        limit = open_size if open_size is not None else repodata.MAX_PRIMARY_OPEN_SIZE
+        # The listed open-size bounds the decompressed bytes, as far as the compressed size
+        # makes it believable (repodata.primary_scan_limit).
+        limit = repodata.primary_scan_limit(open_size, Path(path).stat().st_size)
         with open(path, "rb") as compressed:
-            stream = parse_or_fail(compression.open_decompressed, compressed, source, limit)
+            stream = parse_or_fail(compression.open_decompressed, compressed, source)
             return parse_or_fail(
                 repodata.newest_packages,
                 stream,
                 set(self.selection),
                 {self.treeinfo.arch, NOARCH},
                 source,
+                limit,
             )
 
     async def _files_of(self, entry):

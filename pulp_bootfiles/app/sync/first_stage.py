@@ -10,7 +10,7 @@ from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport, Remote
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 
-from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, TREEINFO_NAME
+from pulp_bootfiles.app.constants import TREEINFO_NAME, default_bootloaders
 from pulp_bootfiles.app.formats.kernel import read_kernel_version
 from pulp_bootfiles.app.formats.openpgp import Keyring
 from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
@@ -52,7 +52,7 @@ class BootTreeFirstStage(Stage):
         bootloaders = BootloaderSource(
             self.remote,
             treeinfo,
-            self._selection(treeinfo.arch),
+            self._selection(treeinfo),
             self.remote.url,
             previous_tree=await sync_to_async(self._current_tree)(treeinfo),
             keyring=parse_or_fail(_keyring, self.remote.openpgp_keys),
@@ -85,12 +85,11 @@ class BootTreeFirstStage(Stage):
             .first()
         )
 
-    def _selection(self, arch):
-        """The packages and paths to extract for `arch`: the remote's choice or the defaults."""
-        bootloaders = self.remote.bootloaders
-        if bootloaders is None:
-            bootloaders = DEFAULT_BOOTLOADERS
-        return dict(bootloaders.get(arch, {}))
+    def _selection(self, treeinfo):
+        """The packages and paths to extract: the remote's choice or the distribution's defaults."""
+        if self.remote.bootloaders is None:
+            return default_bootloaders(treeinfo.arch, treeinfo.short)
+        return dict(self.remote.bootloaders.get(treeinfo.arch, {}))
 
     def _image(self, treeinfo, image):
         bootfile = BootFile(

@@ -1,5 +1,6 @@
 """Tests of the repodata reader: repomd.xml, PackageEntry, newest packages, memory use."""
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -475,6 +476,26 @@ def test_comments_around_the_root_end_tag_are_fine():
     assert list(scan(xml)) == ["shim-x64"]
 
 
+def test_unknown_elements_after_the_last_package_are_skipped():
+    # createrepo_c reads such a primary (it skips elements it does not know); so do we.
+    tail = b'<ext xmlns="urn:example"><a href="x"/>text</ext>\n<other/>\n</metadata>'
+    xml = primary_xml(GOOD).replace(b"</metadata>", tail)
+    assert {name: e.nevra for name, e in scan(xml).items()} == {
+        "shim-x64": "shim-x64-15.8-3.x86_64"
+    }
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"<ext>", b"</metadata><ext/>", b"</metadata>junk", b"<ext></metadata>"],
+    ids=["unclosed element", "element after the root", "text after the root", "crossed"],
+)
+def test_a_tail_that_does_not_close_the_root_is_refused(tail):
+    xml = primary_xml(GOOD).replace(b"</metadata>\n", tail)
+    with pytest.raises(RepodataError, match="does not end with </metadata> after its last"):
+        scan(xml)
+
+
 def test_an_endless_package_entry_is_refused(monkeypatch):
     monkeypatch.setattr(repodata, "MAX_PACKAGE_ENTRY", 100_000)
     endless = GOOD.replace("</package>", "<summary>" + "x" * 300_000 + "</summary>")
@@ -619,3 +640,66 @@ def test_memory_measure_sees_a_whole_tree():
     """The measure above can fail: a parse that keeps the whole tree grows past the bound."""
     result = _scan_in_child(10_000, "tree")
     assert result["growth"] > result["size"] / 10, result
+
+
+# ---------------------------------------------------------------- how much primary is read
+
+GIB, TIB = 1024**3, 1024**4
+
+
+@pytest.mark.parametrize(
+    "open_size, compressed, size, reason",
+    [
+        (160_000_000, 20_000_000, 160_000_000, "the open-size repomd.xml lists"),
+        (None, 20_000_000, GIB, "lists no open-size; the limit is the ceiling of 1073741824"),
+        (None, 100_000_000, 3_200_000_000, "lists no open-size; the limit is 32 times its"),
+        (TIB, 4_000_000, GIB, "open-size 1099511627776 is more than the compressed file"),
+        (TIB, 100_000_000, 3_200_000_000, "the limit is 32 times its 100000000 compressed"),
+        (3_000_000_000, 100_000_000, 3_000_000_000, "the open-size repomd.xml lists"),
+    ],
+)
+def test_primary_scan_limit(open_size, compressed, size, reason):
+    limit = repodata.primary_scan_limit(open_size, compressed)
+    assert limit.size == size
+    assert reason in limit.reason
+
+
+def _tiny_entries_bomb(count):
+    """zstd of a primary with `count` tiny entries: it compresses thousands of times."""
+    buffer = io.BytesIO()
+    with zstandard.ZstdCompressor(level=19).stream_writer(buffer, closefd=False) as writer:
+        writer.write(primary_xml()[: -len(b"</metadata>\n")])
+        chunk = b'<package type="rpm"><name>a</name><arch>x86_64</arch></package>\n' * 4096
+        for _ in range(count // 4096):
+            writer.write(chunk)
+        writer.write(b"</metadata>\n")
+    return buffer.getvalue()
+
+
+def test_a_lying_open_size_stops_at_the_ceiling(monkeypatch):
+    monkeypatch.setattr(repodata, "MAX_PRIMARY_SIZE", 8 << 20)
+    data = _tiny_entries_bomb(1 << 20)  # 67 MB of entries in a few KB of zstd
+    assert len(data) * repodata.MAX_PRIMARY_RATIO < 8 << 20
+    limit = repodata.primary_scan_limit(TIB, len(data))
+    source = "repodata/ab12-primary.xml.zst"
+    stream = open_decompressed(io.BytesIO(data), source)
+    with pytest.raises(RepodataError) as raised:
+        newest_packages(stream, {"shim-x64"}, {"x86_64"}, source, limit)
+    assert str(raised.value) == (
+        f"{source}: decompresses to more than 8388608 bytes (repomd.xml's open-size "
+        f"1099511627776 is more than the compressed file can honestly hold; the limit is the "
+        f"ceiling of 8388608 bytes for a primary, above 32 times its {len(data)} compressed "
+        "bytes); refusing the rest"
+    )
+
+
+def test_a_primary_within_its_limit_is_read_whole():
+    xml = primary_xml(GOOD)
+    limit = repodata.primary_scan_limit(len(xml), len(xml))
+    assert list(newest_packages(io.BytesIO(xml), {"shim-x64"}, {"x86_64"}, "p", limit)) == [
+        "shim-x64"
+    ]
+    with pytest.raises(RepodataError, match=r"more than 99 bytes \(the open-size repomd.xml"):
+        newest_packages(
+            io.BytesIO(xml), {"shim-x64"}, {"x86_64"}, "p", dataclasses.replace(limit, size=99)
+        )

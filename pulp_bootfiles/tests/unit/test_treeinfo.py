@@ -187,6 +187,104 @@ repository = .
     assert (treeinfo.variant, treeinfo.repository, treeinfo.images) == ("BaseOS", ".", ())
 
 
+EL9_TREE = """
+[checksums]
+images/pxeboot/vmlinuz = sha256:{digest}
+[general]
+arch = x86_64
+family = {family}
+name = {family} 9
+packagedir = {general_repo}/Packages
+repository = {general_repo}
+variant = {general_repo}
+variants = AppStream,BaseOS
+version = 9
+[header]
+type = productmd.treeinfo
+version = 1.2
+[images-x86_64]
+kernel = images/pxeboot/vmlinuz
+[release]
+name = {family}
+short = {short}
+version = 9
+[tree]
+arch = x86_64
+build_timestamp = 1715000000
+variants = AppStream,BaseOS
+[variant-AppStream]
+id = AppStream
+packages = {appstream}/Packages
+repository = {appstream}
+[variant-BaseOS]
+id = BaseOS
+packages = {baseos}/Packages
+repository = {baseos}
+"""
+
+
+@pytest.mark.parametrize(
+    "family, short, appstream, baseos, repository",
+    [
+        # BaseOS/x86_64/os/.treeinfo of RHEL 9, CentOS Stream 9, Alma and Rocky mirrors: the
+        # AppStream repository lies outside the tree; it is not read, so its '..' is no error.
+        ("Red Hat Enterprise Linux", "RHEL", "../../../AppStream/x86_64/os", ".", "."),
+        ("CentOS Stream", "CentOS-Stream", "../../../AppStream/x86_64/os", ".", "."),
+        ("Rocky Linux", "Rocky", "../../../AppStream/x86_64/os/", ".", "."),
+        # A DVD tree: both repositories in subdirectories, [general] naming AppStream; shim and
+        # GRUB are in BaseOS.
+        ("AlmaLinux", "AlmaLinux", "AppStream", "BaseOS", "BaseOS"),
+    ],
+)
+def test_el_trees_use_the_baseos_repository(family, short, appstream, baseos, repository):
+    text = EL9_TREE.format(
+        digest=VMLINUZ_DIGEST,
+        family=family,
+        short=short,
+        appstream=appstream,
+        baseos=baseos,
+        general_repo="AppStream" if baseos != "." else ".",
+    )
+    treeinfo = parse_treeinfo(text.encode())
+    assert (treeinfo.family, treeinfo.short, treeinfo.variant, treeinfo.repository) == (
+        family,
+        short,
+        "BaseOS",
+        repository,
+    )
+
+
+def test_the_chosen_variants_repository_must_stay_in_the_tree():
+    text = EL9_TREE.format(
+        digest=VMLINUZ_DIGEST,
+        family="AlmaLinux",
+        short="AlmaLinux",
+        appstream="AppStream",
+        baseos="../BaseOS",
+        general_repo="AppStream",
+    )
+    with pytest.raises(
+        TreeinfoError, match=r"\[variant-BaseOS\] repository '../BaseOS' has a '..'"
+    ):
+        parse_treeinfo(text.encode())
+
+
+def test_an_image_without_a_sha256_is_refused_saying_what_to_do():
+    """Fedora 17-21 list LiveOS/squashfs.img as stage2 without a checksum."""
+    text = FEDORA_X86_64.replace(
+        "mainimage = images/install.img", "mainimage = LiveOS/squashfs.img"
+    )
+    with pytest.raises(TreeinfoError) as raised:
+        parse_treeinfo(text.encode(), "f21/.treeinfo")
+    assert str(raised.value) == (
+        "f21/.treeinfo: image 'LiveOS/squashfs.img' ([stage2] mainimage) has no sha256 in "
+        "[checksums], so its download cannot be verified; older trees (Fedora 17-21, CentOS 7 "
+        "media) lack them. Sync a tree that lists a sha256 for every image (Fedora 22 or later, "
+        "EL 8 or later), or serve a copy of the tree whose .treeinfo adds "
+        "'LiveOS/squashfs.img = sha256:<digest>' to [checksums]"
+    )
+
+
 @pytest.mark.parametrize(
     "general, expected",
     [
@@ -320,7 +418,7 @@ BAD = [
     (
         "no checksum",
         _edit((VMLINUZ_SUM + "\n", "")),
-        "[checksums] has no entry for image 'images/pxeboot/vmlinuz'",
+        "image 'images/pxeboot/vmlinuz' ([images-x86_64] kernel) has no sha256 in [checksums]",
     ),
     (
         "md5",
@@ -383,7 +481,7 @@ BAD = [
             ("mainimage = images/install.img", "mainimage = LiveOS/squashfs.img"),
             ("images/install.img = sha256:", "liveos/squashfs.img = sha256:"),
         ),
-        "[checksums] has no entry for image 'LiveOS/squashfs.img'",
+        "image 'LiveOS/squashfs.img' ([stage2] mainimage) has no sha256 in [checksums]",
     ),
     (
         "stage2 path",
