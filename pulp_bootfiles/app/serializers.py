@@ -210,7 +210,9 @@ class BootfilesRemoteSerializer(RemoteSerializer):
         help_text=_(
             "Files to extract from RPM packages of the tree's repository, per tree arch: "
             "{arch: {package name: [absolute path in the package, ...]}}. Null uses the "
-            "defaults: %(defaults)s"
+            "defaults, written for Fedora: %(defaults)s; RHEL, CentOS (Stream), AlmaLinux and "
+            "Rocky trees get the same packages from their own EFI directory (EFI/redhat, "
+            "centos, almalinux, rocky)"
         )
         % {"defaults": dict(DEFAULT_BOOTLOADERS)},
     )
