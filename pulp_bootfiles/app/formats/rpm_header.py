@@ -244,7 +244,7 @@ def _file_paths(main: _Header) -> list[str]:
         indexes = _array(main, "DIRINDEXES", len(paths))
         if any(index >= len(dirnames) for index in indexes):
             raise RpmError(f"{main.source}: header tag DIRINDEXES points past DIRNAMES")
-        paths = [dirnames[index] + name for index, name in zip(indexes, paths)]
+        paths = [dirnames[index] + name for index, name in zip(indexes, paths, strict=True)]
     return ["/" + path.removeprefix("/") for path in paths]
 
 
@@ -277,11 +277,12 @@ def _files(main: _Header) -> tuple[tuple[RpmFile, ...], str]:
     devices = _array(main, "FILEDEVICES", count, default=0)
     digests = main.strings(TAG["FILEDIGESTS"]) or [""] * count
     if len(digests) != count:
-        raise RpmError(f"{main.source}: header tag FILEDIGESTS has {len(digests)} values"
-                       f" for {count} files")
+        raise RpmError(
+            f"{main.source}: header tag FILEDIGESTS has {len(digests)} values for {count} files"
+        )
     files = []
     for path, size, mode, flag, inode, device, digest in zip(
-        paths, sizes, modes, flags, inodes, devices, digests
+        paths, sizes, modes, flags, inodes, devices, digests, strict=True
     ):
         ghost = bool(flag & RPMFILE_GHOST)
         # rpm links regular files by (device, inode), never ghosts or inode 0 (rpmfi.cc)

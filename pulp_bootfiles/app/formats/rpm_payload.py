@@ -254,7 +254,9 @@ def _check_wanted(path: str, table: _FileTable, source: str) -> int:
         raise RpmError(f"{source}: the package has no file {path}")
     file = table.files[fx]
     if not file.is_regular:
-        raise RpmError(f"{source}: {path} is not a regular file in the package (mode {file.mode:o})")
+        raise RpmError(
+            f"{source}: {path} is not a regular file in the package (mode {file.mode:o})"
+        )
     if file.ghost:
         raise RpmError(f"{source}: {path} is a %ghost file, which the payload does not hold")
     if not file.digest:
