@@ -14,12 +14,23 @@ import zlib
 
 import zstandard
 
-_MAGIC = (
+# The one table of magic bytes, also used to sniff RPM payloads (rpm_payload).
+MAGIC = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x1f\x8b", "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"BZh", "bzip2"),
+    # legacy .lzma ("lzma_alone") has no magic; its first bytes are the properties rpm and
+    # xz-utils always write (lc=3 lp=0 pb=2) and the low bytes of a dictionary size that is a
+    # multiple of 64 KiB
+    (b"\x5d\x00\x00", "lzma"),
 )
+MAGIC_SIZE = max(len(magic) for magic, _kind in MAGIC)
+
+
+def sniff(head: bytes) -> str | None:
+    """The compression whose magic bytes `head` starts with, or None."""
+    return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
 
 
 class CompressionError(ValueError):
@@ -35,14 +46,9 @@ def open_decompressed(fileobj, source: str, max_size: int | None = None):
     `max_size` bytes (a few KB of zstd can hold gigabytes of whitespace). Closing the stream
     leaves `fileobj` open.
     """
-    head = b""
-    while len(head) < 6:
-        chunk = fileobj.read(6 - len(head))
-        if not chunk:
-            break
-        head += chunk
+    head = read_head(fileobj)
     raw = PrefixedStream(head, fileobj)
-    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), "XML")
+    kind = sniff(head) or "XML"
     if kind == "zstd":
         stream = zstandard.ZstdDecompressor().stream_reader(
             raw, closefd=False, read_across_frames=True
@@ -60,6 +66,17 @@ def open_decompressed(fileobj, source: str, max_size: int | None = None):
             f"{source}: neither zstd, gzip, xz, bzip2 nor XML (starts with {head!r})"
         )
     return io.BufferedReader(_Checked(stream, source, kind, max_size))
+
+
+def read_head(fileobj) -> bytes:
+    """The first MAGIC_SIZE bytes (fewer at the end), read across short reads."""
+    head = b""
+    while len(head) < MAGIC_SIZE:
+        chunk = fileobj.read(MAGIC_SIZE - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
 
 
 class PrefixedStream(io.RawIOBase):

@@ -5,6 +5,7 @@ compressed payload. `read_header` reads up to the payload and no further, and re
 sizes before allocating anything, so a hostile file cannot make us allocate gigabytes.
 """
 
+import stat
 import struct
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -23,13 +24,36 @@ TAG = {
     "EPOCH": 1003,
     "SIZE": 1009,
     "ARCH": 1022,
+    "OLDFILENAMES": 1027,
+    "FILESIZES": 1028,
+    "FILEMODES": 1030,
+    "FILEDIGESTS": 1035,
+    "FILEFLAGS": 1037,
+    "FILEDEVICES": 1095,
+    "FILEINODES": 1096,
+    "DIRINDEXES": 1116,
     "BASENAMES": 1117,
+    "DIRNAMES": 1118,
     "PAYLOADFORMAT": 1124,
     "PAYLOADCOMPRESSOR": 1125,
     "PAYLOADDIGESTALGO": 5093,
+    "LONGFILESIZES": 5008,
     "LONGSIZE": 5009,
+    "FILEDIGESTALGO": 5011,
 }
-INT_SIZES = {4: 4, 5: 8}  # RPM_INT32_TYPE, RPM_INT64_TYPE
+INT_SIZES = {3: 2, 4: 4, 5: 8}  # RPM_INT16_TYPE, RPM_INT32_TYPE, RPM_INT64_TYPE
+# rpm's hash ids (rpmcrypto.h) as FILEDIGESTALGO names them; md5 when the tag is absent.
+FILE_DIGEST_ALGOS = {
+    1: "md5",
+    2: "sha1",
+    8: "sha256",
+    9: "sha384",
+    10: "sha512",
+    11: "sha224",
+    12: "sha3_256",
+    14: "sha3_512",
+}
+RPMFILE_GHOST = 1 << 6  # listed in the header, never in the payload
 STRING_TYPES = (6, 9)  # RPM_STRING_TYPE, RPM_I18NSTRING_TYPE (first translation)
 STRING_ARRAY_TYPE = 8
 BIN_TYPE = 7
@@ -37,6 +61,22 @@ BIN_TYPE = 7
 
 class RpmError(ValueError):
     """A package is malformed or lacks what was asked of it; the message names the package."""
+
+
+@dataclass(frozen=True)
+class RpmFile:
+    """One entry of the header's file list, as rpm installs it."""
+
+    path: str  # absolute, as DIRNAMES + BASENAMES give it ('/boot/x')
+    mode: int
+    size: int  # the whole file's size, also for a hard link whose data another link carries
+    digest: str  # lowercase hex in the header's FILEDIGESTALGO; '' when the header lists none
+    ghost: bool
+    link_id: tuple[int, int] | None  # (device, inode) of a regular file; shared by hard links
+
+    @property
+    def is_regular(self) -> bool:
+        return stat.S_ISREG(self.mode)
 
 
 @dataclass(frozen=True)
@@ -51,7 +91,12 @@ class RpmHeader:
     payload_format: str
     payload_compressor: str
     installed_size: int
-    file_count: int
+    files: tuple[RpmFile, ...] = ()
+    file_digest_algo: str = "md5"
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files)
 
     @property
     def nevra(self) -> str:
@@ -123,6 +168,20 @@ class _Header:
             raise RpmError(f"{self.source}: {self.what} tag {name} points outside the header data")
         return int.from_bytes(value, "big")
 
+    def integers(self, name: str) -> list[int] | None:
+        """All values of an integer tag, or None when the tag is absent."""
+        entry = self._entry(name, INT_SIZES)
+        if entry is None:
+            return None
+        type_, offset, count = entry
+        width = INT_SIZES[type_]
+        if offset % width or offset + count * width > len(self.data):
+            raise RpmError(f"{self.source}: {self.what} tag {name} points outside the header data")
+        return [
+            int.from_bytes(self.data[at : at + width], "big")
+            for at in range(offset, offset + count * width, width)
+        ]
+
     def count(self, name: str) -> int:
         """How many values a tag holds (0 when absent)."""
         entry = self.index.get(TAG[name])
@@ -153,7 +212,7 @@ class _Header:
             end = self.data.find(b"\0", offset)
             if end < 0:
                 raise RpmError(f"{self.source}: {self.what} tag {tag} is not NUL-terminated")
-            values.append(self.data[offset:end].decode("ascii", "replace"))
+            values.append(self.data[offset:end].decode("utf-8", "surrogateescape"))
             offset = end + 1
         return values
 
@@ -174,6 +233,65 @@ def read_headers(stream: BinaryIO, source: str) -> tuple[_Header, _Header]:
     return signature, _Header(stream, source, "header")
 
 
+def _file_paths(main: _Header) -> list[str]:
+    """DIRNAMES[DIRINDEXES[i]] + BASENAMES[i] (OLDFILENAMES before rpm 4), made absolute:
+    a source RPM lists bare names ('x.spec'), which rpm and cpio extract to the root."""
+    paths = main.strings(TAG["BASENAMES"])
+    if paths is None:
+        paths = main.strings(TAG["OLDFILENAMES"]) or []
+    else:
+        dirnames = main.strings(TAG["DIRNAMES"]) or []
+        indexes = _array(main, "DIRINDEXES", len(paths))
+        if any(index >= len(dirnames) for index in indexes):
+            raise RpmError(f"{main.source}: header tag DIRINDEXES points past DIRNAMES")
+        paths = [dirnames[index] + name for index, name in zip(indexes, paths, strict=True)]
+    return ["/" + path.removeprefix("/") for path in paths]
+
+
+def _array(main: _Header, name: str, count: int, default: int | None = None) -> list[int]:
+    """An integer array with one value per file; `default` fills in for an absent tag."""
+    values = main.integers(name)
+    if values is None and default is not None:
+        return [default] * count
+    if values is None or len(values) != count:
+        found = "none" if values is None else len(values)
+        raise RpmError(f"{main.source}: header tag {name} has {found} values for {count} files")
+    return values
+
+
+def _files(main: _Header) -> tuple[tuple[RpmFile, ...], str]:
+    """The header's file list and the name of its file digest algorithm."""
+    algo_id = main.integer("FILEDIGESTALGO") or 1
+    algo = FILE_DIGEST_ALGOS.get(algo_id)
+    if algo is None:
+        raise RpmError(f"{main.source}: unsupported file digest algorithm {algo_id} in the header")
+    paths = _file_paths(main)
+    if not paths:
+        return (), algo
+    count = len(paths)
+    sizes = main.integers("LONGFILESIZES")  # rpm writes it instead of FILESIZES past 4 GiB
+    sizes = _array(main, "LONGFILESIZES" if sizes is not None else "FILESIZES", count)
+    modes = _array(main, "FILEMODES", count)
+    flags = _array(main, "FILEFLAGS", count, default=0)
+    inodes = _array(main, "FILEINODES", count, default=0)
+    devices = _array(main, "FILEDEVICES", count, default=0)
+    digests = main.strings(TAG["FILEDIGESTS"]) or [""] * count
+    if len(digests) != count:
+        raise RpmError(
+            f"{main.source}: header tag FILEDIGESTS has {len(digests)} values for {count} files"
+        )
+    files = []
+    for path, size, mode, flag, inode, device, digest in zip(
+        paths, sizes, modes, flags, inodes, devices, digests, strict=True
+    ):
+        ghost = bool(flag & RPMFILE_GHOST)
+        # rpm links regular files by (device, inode), never ghosts or inode 0 (rpmfi.cc)
+        linkable = stat.S_ISREG(mode) and not ghost and inode > 0
+        link_id = (device, inode) if linkable else None
+        files.append(RpmFile(path, mode, size, digest.lower(), ghost, link_id))
+    return tuple(files), algo
+
+
 def read_header(stream: BinaryIO, source: str) -> RpmHeader:
     """Read the lead, signature and main header; leave `stream` at the start of the payload.
 
@@ -185,6 +303,7 @@ def read_header(stream: BinaryIO, source: str) -> RpmHeader:
         size = main.integer("SIZE")
     if size is None:
         raise RpmError(f"{source}: header has no SIZE or LONGSIZE tag")
+    files, algo = _files(main)
     return RpmHeader(
         name=main.string("NAME"),
         epoch=main.integer("EPOCH") or 0,
@@ -195,5 +314,6 @@ def read_header(stream: BinaryIO, source: str) -> RpmHeader:
         # rpm itself assumes gzip when the tag is absent (packages older than rpm 4.0)
         payload_compressor=main.string("PAYLOADCOMPRESSOR", "gzip"),
         installed_size=size,
-        file_count=main.count("BASENAMES"),
+        files=files,
+        file_digest_algo=algo,
     )

@@ -9,7 +9,12 @@ import lzma
 import pytest
 import zstandard
 
-from pulp_bootfiles.app.formats.compression import CompressionError, open_decompressed
+from pulp_bootfiles.app.formats.compression import (
+    MAGIC_SIZE,
+    CompressionError,
+    open_decompressed,
+    sniff,
+)
 
 
 class ReadRecorder(io.RawIOBase):
@@ -124,3 +129,20 @@ def test_open_decompressed_stops_past_max_size(kind):
             while chunk := stream.read(64 * 1024):
                 read += len(chunk)
     assert read < 1 << 20  # stopped within the first reads, not after the 16 MiB
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (zstandard.ZstdCompressor().compress(b"x"), "zstd"),
+        (gzip.compress(b"x"), "gzip"),
+        (lzma.compress(b"x"), "xz"),
+        (lzma.compress(b"x", format=lzma.FORMAT_ALONE), "lzma"),
+        (bz2.compress(b"x"), "bzip2"),
+        (b"070701", None),
+        (b"<metadata/>", None),
+        (b"", None),
+    ],
+)
+def test_sniff(data, kind):
+    assert sniff(data[:MAGIC_SIZE]) == kind

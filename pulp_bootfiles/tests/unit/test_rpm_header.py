@@ -4,6 +4,7 @@ import io
 import re
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,41 @@ def test_longsize_is_read(raw):
     size = read_header(io.BytesIO(raw), "a.rpm").installed_size
     as_longsize = _retag(raw, "SIZE", TAG["LONGSIZE"])
     assert read_header(io.BytesIO(as_longsize), "a.rpm").installed_size == size
+
+
+CORPUS = Path(__file__).parent / "data" / "corpus" / "rpm"
+FILE_QUERY = "[%{FILENAMES}\\t%{FILEMODES}\\t%{LONGFILESIZES}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\n]"
+
+
+@pytest.mark.parametrize("package", sorted(CORPUS.glob("*/*.rpm")), ids=lambda p: p.name)
+def test_file_list_agrees_with_rpm(package):
+    query = subprocess.run(
+        ["rpm", "-qp", "--nosignature", "--nodigest", "--qf", FILE_QUERY, str(package)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    header = read_header(io.BytesIO(package.read_bytes()), package.name)
+    ours = [(f.path, f.mode, f.size, f.digest, f.ghost) for f in header.files]
+    theirs = [
+        ("/" + path.removeprefix("/"), int(mode), int(size), digest, bool(int(flags) & 64))
+        for path, mode, size, digest, flags in (
+            line.split("\t") for line in query.stdout.splitlines()
+        )
+    ]
+    assert ours == theirs
+
+
+def test_unknown_file_digest_algorithm_is_refused():
+    raw = (CORPUS / "local" / "local-digest8.rpm").read_bytes()
+    damaged = rpmcraft.set_tag_int32(raw, TAG["FILEDIGESTALGO"], 99)
+    with pytest.raises(
+        RpmError, match="^a.rpm: unsupported file digest algorithm 99 in the header$"
+    ):
+        read_header(io.BytesIO(damaged), "a.rpm")
+
+
+@pytest.mark.parametrize("name", ["FILEMODES", "FILESIZES", "DIRINDEXES"])
+def test_file_arrays_must_cover_every_file(raw, name):
+    with pytest.raises(RpmError, match=f"^a.rpm: header tag {name} has none values for 2 files$"):
+        read_header(io.BytesIO(_retag(raw, name)), "a.rpm")
