@@ -1,0 +1,1 @@
+The content app answers a bootfiles distribution's files, boot configs, listings and misses from a per-version index of the served files: a request costs four SQL statements (three of them pulpcore's distribution lookup) instead of six to twelve. `benchmarks/run.sh` gains a boot-storm measurement against nginx, with SQL statements counted per request kind.

@@ -1,0 +1,161 @@
+"""The plain side of a distribution, answered by its content handler from the served version's
+index: validators, resumed downloads, listings, misses, and coherence while clients keep
+fetching through a sync, a repoint and a delete."""
+
+import hashlib
+import threading
+import time
+
+import pytest
+import requests
+
+from pulp_bootfiles.tests.fixtures.treegen import build_tree
+from pulp_bootfiles.tests.functional.pulp_api import CONTENT
+
+KERNEL = "images/pxeboot/vmlinuz"
+INITRD = "images/pxeboot/initrd.img"
+
+
+def url(distribution, path=""):
+    return f"{CONTENT}/pulp/content/{distribution['base_path']}/{path}"
+
+
+@pytest.fixture
+def respun(tree_factory, remote_factory, repository_factory, sync, distribution_factory):
+    """A distributed tree, and `respin()`: the same tree rebuilt with a new kernel and initrd,
+    synced as the repository's next version (returns the new Tree)."""
+    tree, tree_url = tree_factory()
+    repository, remote = repository_factory(), remote_factory(tree_url)
+    sync(repository, remote)
+    distribution = distribution_factory(repository=repository["pulp_href"])
+
+    def respin():
+        new = build_tree(tree.root, salt=f"respun-{time.monotonic_ns()}")
+        sync(repository, remote)
+        return new
+
+    return {"tree": tree, "repository": repository, "distribution": distribution, "respin": respin}
+
+
+def test_files_carry_their_sha256_as_strong_etag(respun):
+    served, tree = respun["distribution"], respun["tree"]
+    kernel = url(served, f"40/x86_64/{KERNEL}")
+    etag = f'"{tree.images[KERNEL]}"'
+    head = requests.head(kernel, timeout=30)
+    assert head.status_code == 200 and head.headers["ETag"] == etag
+    assert int(head.headers["Content-Length"]) == (tree.root / KERNEL).stat().st_size
+    assert requests.get(kernel, headers={"If-None-Match": etag}, timeout=30).status_code == 304
+    assert requests.get(kernel, headers={"If-Match": '"other"'}, timeout=30).status_code == 412
+    partial = requests.get(kernel, headers={"Range": "bytes=10-", "If-Range": etag}, timeout=30)
+    assert partial.status_code == 206
+    assert partial.content == (tree.root / KERNEL).read_bytes()[10:]
+
+
+def test_resumed_download_of_a_changed_file_gets_the_whole_new_file(respun):
+    served = respun["distribution"]
+    kernel = url(served, f"40/x86_64/{KERNEL}")
+    old_etag = requests.head(kernel, timeout=30).headers["ETag"]
+    new = respun["respin"]()
+    resumed = requests.get(
+        kernel, headers={"Range": "bytes=100-", "If-Range": old_etag}, timeout=30
+    )
+    assert resumed.status_code == 200, "a 206 would be spliced onto the old file's bytes"
+    assert hashlib.sha256(resumed.content).hexdigest() == new.images[KERNEL]
+    assert resumed.headers["ETag"] == f'"{new.images[KERNEL]}"'
+    by_date = requests.get(
+        kernel,
+        headers={"Range": "bytes=100-", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"},
+        timeout=30,
+    )
+    assert by_date.status_code == 200
+
+
+def test_listings_show_the_tree_only_and_misses_are_cheap_404s(respun, pulp):
+    served = respun["distribution"]
+    root = requests.get(url(served), timeout=30)
+    assert root.status_code == 200 and 'href="./40/"' in root.text
+    assert "sha256:" not in root.text, "the version's OCI blobs are the registry's, not the tree's"
+    kernel_digest = respun["tree"].images[KERNEL]
+    assert requests.get(url(served, f"sha256:{kernel_digest}"), timeout=30).status_code == 404
+    tree_listing = requests.get(url(served, "40/x86_64/"), timeout=30).text
+    for entry in (".treeinfo", "images/", "boot.ipxe", "grub.cfg", "pxelinux.cfg/"):
+        assert f'href="./{entry}"' in tree_listing
+    no_slash = requests.get(url(served, "40/x86_64/images"), allow_redirects=False, timeout=30)
+    assert no_slash.status_code == 301 and no_slash.headers["Location"] == "images/"
+    assert requests.get(url(served, "40/x86_64/images"), timeout=30).url.endswith("images/")
+    for probe in (
+        "40/x86_64/pxelinux.cfg/01-52-54-00-00-00-01",
+        "40/x86_64/grub.cfg-0A01",
+        "40/x86_64/nothere/",
+        "41/x86_64/boot.ipxe",
+    ):
+        assert requests.get(url(served, probe), timeout=30).status_code == 404, probe
+
+
+class Fetcher(threading.Thread):
+    """Fetches `paths` in a loop until stopped, recording (start time, path, status, sha256)."""
+
+    def __init__(self, base, paths):
+        super().__init__(daemon=True)
+        self.base, self.paths, self.seen, self.stop = base, paths, [], threading.Event()
+
+    def run(self):
+        with requests.Session() as session:
+            while not self.stop.is_set():
+                for path in self.paths:
+                    start = time.monotonic()
+                    response = session.get(self.base + path, timeout=30)
+                    digest = hashlib.sha256(response.content).hexdigest()
+                    self.seen.append((start, path, response.status_code, digest, response.text))
+
+
+def test_files_and_configs_move_together_while_clients_fetch(respun, pulp):
+    """A respin synced, the distribution repointed to the first version, then deleted, while
+    three clients keep fetching: every request started after a change was seen complete gets
+    what the newly served version holds, never the other version's bytes."""
+    served, old = respun["distribution"], respun["tree"]
+    base = url(served, "40/x86_64/")
+    fetchers = [Fetcher(base, [KERNEL, "boot.ipxe", INITRD]) for _ in range(3)]
+    for fetcher in fetchers:
+        fetcher.start()
+    try:
+        time.sleep(0.5)
+        new = respun["respin"]()
+        respun_at = time.monotonic()
+        time.sleep(1)
+        first_version = respun["repository"]["versions_href"] + "1/"
+        repoint_sent = time.monotonic()
+        body = {"repository": None, "repository_version": first_version}
+        update = pulp.request("PATCH", served["pulp_href"], json=body, expect=202)
+        pulp.wait(update.json()["task"])
+        repointed_at = time.monotonic()
+        time.sleep(1)
+        delete_sent = time.monotonic()
+        pulp.wait(pulp.delete(served["pulp_href"]).json()["task"])
+        deleted_at = time.monotonic()
+        time.sleep(0.5)
+    finally:
+        for fetcher in fetchers:
+            fetcher.stop.set()
+        for fetcher in fetchers:
+            fetcher.join(30)
+    seen = [record for fetcher in fetchers for record in fetcher.seen]
+    # Each phase: from a change seen complete to the next change sent.
+    phases = (
+        (respun_at, repoint_sent, new),
+        (repointed_at, delete_sent, old),
+    )
+    for start, end, tree in phases:
+        during = [record for record in seen if start < record[0] < end]
+        assert during, "the clients made no request in this phase"
+        for _at, path, status, digest, text in during:
+            assert status == 200, (path, status)
+            if path == "boot.ipxe":
+                assert f"/{KERNEL} " in text and f"/{INITRD}\n" in text
+            else:
+                assert digest == tree.images[path], (
+                    f"{path}: bytes of the other version {_at - start:.3f} s into the phase"
+                    f" ending {end - start:.3f} s after it began"
+                )
+    after = [record for record in seen if record[0] > deleted_at]
+    assert after and all(status == 404 for _at, _p, status, _d, _t in after)
