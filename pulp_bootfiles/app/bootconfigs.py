@@ -14,11 +14,22 @@ so the files a machine boots always come from one tree.
 The same `grub.cfg` is also served beside each GRUB binary of the tree
 (`boot/efi/EFI/fedora/grub.cfg`): a GRUB loaded by UEFI HTTP boot reads its config from its
 own directory.
+
+Every value is written in the syntax of its config (the paths are checked at sync, but the
+configs do not rely on it). URLs are percent-encoded, so whitespace, quotes, `;`, `$`, `#` and
+braces never reach a config in one. Then, per language:
+- iPXE splits a line at whitespace, ends a command at a `||`, `&&` or `;` word, starts a
+  comment at a word beginning with `#` and expands `${...}` anywhere; it has no quoting, so a
+  word that would be read so is refused (`ipxe_word`).
+- GRUB lexes like a shell: a word that is not plain is single-quoted, a quote in it written
+  as `'\''` (`grub_word`).
+- PXELINUX reads a directive to the end of its line and APPEND splits at whitespace: a value
+  may hold neither (`pxelinux_word`).
 """
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 IPXE = "boot.ipxe"
 GRUB = "grub.cfg"
@@ -36,8 +47,22 @@ _GRUB_BINARY = re.compile(r"grub[a-z0-9]*\.efi")
 # PXELINUX syntax, where newlines, quotes, `$`, `;`, `{`, `}` and `#` would change the config.
 _KERNEL_ARGS = re.compile(r"[A-Za-z0-9 ._,:/=+@%~?&\[\]-]*")
 
-# Words GRUB's lexer reads as they are; others (`&`, `?`, `[`) go in single quotes.
-_GRUB_PLAIN = re.compile(r"[A-Za-z0-9._,:/=+@%~-]*")
+# Words GRUB's lexer (grub-core/script/yylex.l) reads as they are, a subset of its plain
+# characters (not `{}|&$;<>'"\`, blanks, newlines, nor `#` starting a comment); others (`&`,
+# `?`, `[`) go in single quotes.
+_GRUB_PLAIN = re.compile(r"[A-Za-z0-9._,:/=+@%~()-]+")
+
+# A host (name, IPv4 or [IPv6]) and port, as GRUB's http module takes it.
+_HOST = re.compile(r"[A-Za-z0-9.\[\]:-]+")
+
+# Characters a URL path keeps as they are (besides letters, digits and `_.-~`); the rest is
+# percent-encoded.
+_URL_PATH_SAFE = "/+@,="
+
+# What iPXE's command line reads as syntax in a word: whitespace, a settings expansion, a
+# comment; and the words that end a command.
+_IPXE_SYNTAX = re.compile(r"\s|\$\{|^#")
+_IPXE_TERMINATORS = ("||", "&&", ";")
 
 # Menu titles go into quoted config strings: keep them plain.
 _TITLE_UNSAFE = re.compile(r"[^A-Za-z0-9 ._+()-]")
@@ -100,8 +125,36 @@ def listed_configs(rel_path: str, files_of) -> set[str]:
 
 def tree_url(origin: str, path_prefix: str, base_path: str, release: str, arch: str) -> str:
     """Absolute URL of a served tree's root (the directory of its `.treeinfo`), no final slash."""
-    prefix = "/" + path_prefix.strip("/")
-    return f"{origin.rstrip('/')}{prefix}/{base_path.strip('/')}/{release}/{arch}"
+    path = f"/{path_prefix.strip('/')}/{base_path.strip('/')}/{release}/{arch}"
+    return f"{origin.rstrip('/')}{url_path(path)}"
+
+
+def url_path(path: str) -> str:
+    """A path (in the tree, or of a URL) percent-encoded for a URL."""
+    return quote(path, safe=_URL_PATH_SAFE)
+
+
+def ipxe_word(value: str) -> str:
+    """`value` as one iPXE word, which iPXE passes on as it is; ValueError if iPXE would read
+    syntax in it (iPXE has no quoting)."""
+    if not value or _IPXE_SYNTAX.search(value) or value in _IPXE_TERMINATORS:
+        raise ValueError(f"{value!r} cannot be written into an iPXE script as one word")
+    return value
+
+
+def grub_word(value: str) -> str:
+    """`value` as one GRUB word: as it is when plain, else single-quoted."""
+    if _GRUB_PLAIN.fullmatch(value):
+        return value
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def pxelinux_word(value: str) -> str:
+    """`value` as one word of a PXELINUX directive; ValueError if it holds whitespace or a
+    control character (PXELINUX has no quoting)."""
+    if not value or re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise ValueError(f"{value!r} cannot be written into a PXELINUX config as one word")
+    return value
 
 
 @dataclass(frozen=True)
@@ -150,9 +203,10 @@ class TreeBoot:
         )
 
     @property
-    def cmdline(self) -> str:
-        """Kernel arguments after the kernel: the installer pinned to this tree, then extras."""
-        return " ".join(filter(None, [f"inst.stage2={self.url}", self.kernel_args]))
+    def cmdline(self) -> tuple[str, ...]:
+        """Kernel arguments after the kernel, one word each: the installer pinned to this
+        tree, then the extras."""
+        return (f"inst.stage2={self.url}", *self.kernel_args.split())
 
 
 def render(name: str, boot: TreeBoot) -> str | None:
@@ -172,11 +226,15 @@ def render(name: str, boot: TreeBoot) -> str | None:
 
 def render_ipxe(boot: TreeBoot) -> str:
     # `initrd=<name>` lets an EFI kernel's stub find the initrd iPXE loaded under that name.
+    kernel = ipxe_word(f"{boot.url}/{url_path(boot.kernel)}")
+    initrd = ipxe_word(f"{boot.url}/{url_path(boot.initrd)}")
+    name = ipxe_word(boot.initrd_name)
+    args = " ".join(map(ipxe_word, boot.cmdline))
     return (
         "#!ipxe\n"
         f"# {boot.title}: generated by Pulp from the repository version it serves.\n"
-        f"kernel {boot.url}/{boot.kernel} initrd={boot.initrd_name} {boot.cmdline}\n"
-        f"initrd --name {boot.initrd_name} {boot.url}/{boot.initrd}\n"
+        f"kernel {kernel} initrd={name} {args}\n"
+        f"initrd --name {name} {initrd}\n"
         "boot\n"
     )
 
@@ -186,38 +244,43 @@ def grub_http_path(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "http":
         raise ValueError(f"GRUB fetches only plain http:// URLs, not {url}")
+    # GRUB splits a variable's value at blanks when it expands it (`linux $kernel`).
+    if not _HOST.fullmatch(parts.netloc):
+        raise ValueError(f"{parts.netloc!r} is not a host[:port] GRUB can fetch from")
     return f"(http,{parts.netloc}){parts.path}"
 
 
-def grub_words(cmdline: str) -> str:
-    """Kernel arguments as GRUB words: single-quoted where GRUB's lexer would split them
-    (checked arguments hold no quote)."""
-    return " ".join(w if _GRUB_PLAIN.fullmatch(w) else f"'{w}'" for w in cmdline.split())
+def grub_words(words) -> str:
+    """Words (kernel arguments) for GRUB, each quoted where GRUB's lexer would read syntax."""
+    return " ".join(map(grub_word, words))
 
 
 def render_grub(boot: TreeBoot) -> str:
+    tftp_kernel, tftp_initrd = grub_word(f"/{boot.kernel_name}"), grub_word(f"/{boot.initrd_name}")
     if boot.url.startswith("http://"):
         tree = grub_http_path(boot.url)
+        kernel = grub_word(f"{tree}/{url_path(boot.kernel)}")
+        initrd = grub_word(f"{tree}/{url_path(boot.initrd)}")
         # `[ -f ]` is false where GRUB has no http module or cannot reach Pulp.
         source = (
-            f"  set kernel=/{boot.kernel_name}\n"
-            f"  set initrd=/{boot.initrd_name}\n"
-            f"  if [ -f {tree}/{boot.kernel} ]; then\n"
-            f"    set kernel={tree}/{boot.kernel}\n"
-            f"    set initrd={tree}/{boot.initrd}\n"
+            f"  set kernel={tftp_kernel}\n"
+            f"  set initrd={tftp_initrd}\n"
+            f"  if [ -f {kernel} ]; then\n"
+            f"    set kernel={kernel}\n"
+            f"    set initrd={initrd}\n"
             "  fi\n"
         )
     else:  # GRUB has no https: only the TFTP root can serve the files
-        source = f"  set kernel=/{boot.kernel_name}\n  set initrd=/{boot.initrd_name}\n"
+        source = f"  set kernel={tftp_kernel}\n  set initrd={tftp_initrd}\n"
     return (
         f"# {boot.title}: generated by Pulp from the repository version it serves.\n"
         "# The kernel and initrd come from Pulp over HTTP where this GRUB can fetch them,\n"
         "# else from the TFTP root GRUB was loaded from (the tree's OCI artifact, flat names).\n"
         "set default=0\n"
         "set timeout=1\n"
-        f"menuentry '{boot.title}' --id pulp-bootfiles {{\n"
+        f"menuentry {grub_word(boot.title)} --id pulp-bootfiles {{\n"
         f"{source}"
-        f"  echo 'Loading {boot.title} from' $kernel\n"
+        f"  echo {grub_word(f'Loading {boot.title} from')} $kernel\n"
         f"  linux $kernel {grub_words(boot.cmdline)}\n"
         "  initrd $initrd\n"
         "}\n"
@@ -225,6 +288,7 @@ def render_grub(boot: TreeBoot) -> str:
 
 
 def render_pxelinux(boot: TreeBoot) -> str:
+    args = " ".join(map(pxelinux_word, boot.cmdline))
     return (
         f"# {boot.title}: generated by Pulp from the repository version it serves.\n"
         "# Paths are relative to pxelinux.0's directory: the tree's OCI artifact, flat names.\n"
@@ -233,6 +297,6 @@ def render_pxelinux(boot: TreeBoot) -> str:
         "TIMEOUT 10\n"
         "LABEL pulp-bootfiles\n"
         f"  MENU LABEL {boot.title}\n"
-        f"  KERNEL {boot.kernel_name}\n"
-        f"  APPEND initrd={boot.initrd_name} {boot.cmdline}\n"
+        f"  KERNEL {pxelinux_word(boot.kernel_name)}\n"
+        f"  APPEND initrd={pxelinux_word(boot.initrd_name)} {args}\n"
     )

@@ -15,12 +15,19 @@ complete, so the writeback of a 1 GB image would only begin then and the task wo
 all of it at the end. Advising the kernel that the written part is not needed in the page cache
 starts its writeback at once (and keeps gigabytes of images from crowding the page cache); the
 final fsync then has only the tail left to wait for.
+
+Two failures aiohttp words so that nobody can tell what went wrong are reworded here, where
+every download (the plugin's own and pulpcore's image downloads) passes: a redirect loop
+("0, message=''") and a body longer than its Content-Length (a parser error quoting the
+surplus bytes as a "Bad status line").
 """
 
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import aiohttp
+from aiohttp.http_exceptions import HttpProcessingError
 from pulp_container.app.downloaders import RegistryAuthHttpDownloader
 from pulpcore.plugin.download import DownloaderFactory, HttpDownloader
 
@@ -79,6 +86,50 @@ class OffloadedDiskWork:
     async def finalize(self):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(DISK_THREADS, _run_to_completion, super().finalize())
+
+    async def run(self, extra_data=None):
+        # Reworded after pulpcore's retries, which go by the original error.
+        try:
+            return await super().run(extra_data=extra_data)
+        except aiohttp.ClientResponseError as exc:
+            problem = response_problem(exc)
+            if problem is None:
+                raise
+            raise ResponseError(
+                exc.request_info, exc.history, status=exc.status, message=problem
+            ) from exc
+
+
+class ResponseError(aiohttp.ClientResponseError):
+    """
+    A failed response, its message saying what went wrong (`response_problem`).
+
+    Still a ClientResponseError with the original status, so pulpcore's content handler
+    (on-demand downloads) treats it as before; pulpcore keeps its message on a failed task.
+    """
+
+    def __str__(self):
+        return f"could not download {self.request_info.real_url}: {self.message}"
+
+
+def response_problem(exc):
+    """What went wrong, in words, for the response errors aiohttp words unclearly; else None."""
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        last = exc.history[-1] if exc.history else None
+        where = f", the last from {last.url} to {last.headers.get('Location')}" if last else ""
+        return f"too many redirects ({len(exc.history)} in a row{where})"
+    if not isinstance(exc.__cause__, HttpProcessingError):
+        return None
+    # llhttp's words: a surplus after a `Connection: close` body is certain; on a kept-alive
+    # connection the surplus is read as the next response's status line.
+    if exc.message.startswith("Data after"):
+        return "the server sent more bytes than its Content-Length"
+    if exc.message.startswith("Bad status line"):
+        return (
+            "the server sent more bytes than its Content-Length, or an answer without an HTTP "
+            "status line"
+        )
+    return f"the server's answer is not valid HTTP ({exc.message.splitlines()[0]})"
 
 
 class OffloadedHttpDownloader(OffloadedDiskWork, HttpDownloader):

@@ -5,13 +5,32 @@ from urllib.parse import urljoin
 
 import aiohttp
 from pulpcore.plugin.exceptions import SyncError
+from yarl import URL
+
+from pulp_bootfiles.app.sync.downloader import ResponseError
 
 
 def tree_url(base_url, path):
-    """URL of `path` (already checked to be a safe relative path) under the directory `base_url`."""
+    """
+    URL of `path` (already checked to be a safe relative path) under the directory `base_url`.
+
+    The URL the HTTP client will request (aiohttp decodes percent-encoded dots and removes dot
+    segments) must stay below `base_url` on the same host, without a query or fragment; if it
+    does not, the sync fails naming the path.
+    """
     if not base_url.endswith("/"):
         base_url += "/"
-    return urljoin(base_url, path)
+    url = urljoin(base_url, path)
+    base, requested = URL(base_url), URL(url)
+    below = requested.path.startswith(base.path) and requested.raw_path.startswith(base.raw_path)
+    if (
+        requested.origin() != base.origin()
+        or not below
+        or requested.raw_query_string
+        or requested.raw_fragment
+    ):
+        raise SyncError(f"{path!r} would be requested as {requested}, not a file below {base}")
+    return url
 
 
 async def fetch(remote, url, what, expected_digests=None, expected_size=None, max_size=None):
@@ -42,6 +61,8 @@ def download_errors(what, url, where=""):
     prefix = f"{where}: " if where else ""
     try:
         yield
+    except ResponseError as exc:  # already says what went wrong
+        raise SyncError(f"{prefix}could not download {what} from {url}: {exc.message}") from exc
     except aiohttp.ClientResponseError as exc:
         raise SyncError(
             f"{prefix}could not download {what} from {url}: HTTP {exc.status} {exc.message}"

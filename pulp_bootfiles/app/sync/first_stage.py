@@ -146,16 +146,24 @@ def tree_digest(treeinfo_sha256, files):
 
 
 def _check_unique_names(dcs):
-    """Flat names become OCI layer titles, so an image and a bootloader may not share one."""
+    """Flat names become OCI layer titles, so two files may not share one: not an image and a
+    bootloader, not even at one path in the tree, nor two bootloaders."""
     seen = {}
     for dc in dcs:
-        name, path = dc.content.name, dc.content.relative_path
-        if name in seen and seen[name] != path:
+        bootfile = dc.content
+        first = seen.setdefault(bootfile.name, bootfile)
+        if _origin(first) != _origin(bootfile):
             raise SyncError(
-                f"two files would be named '{name}': '{seen[name]}' and '{path}'; "
-                "choose other bootloader paths on the remote"
+                f"two files would be named '{bootfile.name}': {_origin(first)} and "
+                f"{_origin(bootfile)}; choose other bootloader paths on the remote"
             )
-        seen[name] = path
+
+
+def _origin(bootfile):
+    """Where a file of the tree comes from, for messages: its path and .treeinfo or package."""
+    if bootfile.source_package:
+        return f"'/{bootfile.relative_path}' of package {bootfile.source_package}"
+    return f"image '{bootfile.relative_path}' of {TREEINFO_NAME}"
 
 
 def _keyring(armored):

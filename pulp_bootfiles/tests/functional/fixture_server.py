@@ -1,8 +1,8 @@
 """A local HTTP server for fixture trees, run in a thread of the test process.
 
-Tests can make it misbehave the way mirrors do (`inject`): redirect to another host, answer
-500/503, reset the connection in the middle of a body, stall, or hold a request until the
-test lets it go.
+Tests can make it misbehave the way mirrors do (`inject`): redirect to another host (or to
+itself, in a loop), answer 500/503, reset the connection in the middle of a body, stall, send
+more bytes than the Content-Length it announced, or hold a request until the test lets it go.
 """
 
 import functools
@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-FAULT_KINDS = ("redirect", "status", "reset", "stall", "hold")
+FAULT_KINDS = ("redirect", "status", "reset", "stall", "overlong", "hold")
+SURPLUS = b"\x00\xffsurplus bytes past the Content-Length\r\n" * 8
 
 
 @dataclass
@@ -28,10 +29,13 @@ class Fault:
     each picked path misbehaves on its first `times` requests (None: always), so a download
     that retries enough gets through. Kinds:
 
-    - redirect: 302 to `location` + the request path (another host, like Fedora's mirrors)
+    - redirect: 302 to `location` + the request path (another host, like Fedora's mirrors;
+      this server's own base URL makes a redirect loop)
     - status: answer `status` (500, 503, ...)
     - reset: send the headers and half the body, then reset the connection
     - stall: send the headers and half the body, then go silent for `seconds`
+    - overlong: a kept-alive HTTP/1.1 answer with the file's Content-Length, then the file and
+      SURPLUS bytes, in one write (so they reach the client with the response)
     - hold: signal `reached`, then wait until `release` is set (at most `seconds`)
     """
 
@@ -108,6 +112,13 @@ class _Handler(SimpleHTTPRequestHandler):
     def _stall(self, fault):
         self._half_body()
         time.sleep(fault.seconds)
+        self.close_connection = True
+
+    def _overlong(self, fault):
+        with open(self.translate_path(self.path), "rb") as file:
+            data = file.read()
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        self.wfile.write(head + data + SURPLUS)
         self.close_connection = True
 
     def _hold(self, fault):

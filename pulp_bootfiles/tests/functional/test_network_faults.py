@@ -8,6 +8,7 @@ Every download of a sync goes through the remote's downloader, which retries: `.
 artifact stage). pulpcore reads `max_retries=0` as unset (its default, 3), so 1 is the fewest.
 """
 
+import re
 import uuid
 
 import pytest
@@ -143,3 +144,43 @@ def test_redirects_to_a_mirror_on_another_host_are_followed(
     from_mirror = set(mirror_server.requests)
     for path in [".treeinfo", "repodata/repomd.xml", *tree.images, shim_rpm(tree)]:
         assert f"/{tree.root.name}/{path}" in from_mirror, path
+
+
+@pytest.mark.parametrize(
+    "fault, path, problem",
+    [
+        # the plugin's own fetches (images: see test_sync_errors' image-* cases)
+        (
+            Fault("overlong", ""),
+            "repodata/repomd.xml",
+            "the server sent more bytes than its Content-Length",
+        ),
+        (Fault("redirect", ""), ".treeinfo", "too many redirects (10 in a row, the last from"),
+    ],
+    ids=["body-longer-than-content-length", "redirect-loop"],
+)
+def test_unclear_server_answers_fail_naming_the_file_and_the_problem(
+    pulp,
+    tree_factory,
+    remote_factory,
+    repository_factory,
+    sync,
+    fixture_server,
+    faults,
+    fault,
+    path,
+    problem,
+):
+    repository = repository_factory()
+    tree, url = new_tree(tree_factory)
+    fault.match = rf"^/{tree.root.name}/{re.escape(path)}$"
+    fault.location = fixture_server.base_url  # a redirect to itself: a loop
+    faults(fault)
+    with pytest.raises(TaskFailed) as failure:
+        sync(repository, remote_factory(url, max_retries=2))
+    message = failure.value.task["error"]["description"]
+    assert f"could not download {path} from {url}{path}: {problem}" in message, message
+    assert "\\x" not in message and "Bad status line" not in message, message
+    assert pulp.get(repository["pulp_href"])["latest_version_href"].endswith("/versions/0/")
+    # Not retried: neither answer gets better by asking again.
+    assert fault.hits == {f"/{tree.root.name}/{path}": 10 if fault.kind == "redirect" else 1}

@@ -11,7 +11,9 @@ failed sync must leave as it was.
 """
 
 import dataclasses
+import hashlib
 import os
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -156,6 +158,84 @@ def corrupt_primary(tree, _servers):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
+
+
+OUTSIDE = "/outside/"  # where escaping paths lead on the fixture server; never requested
+
+
+def escaping_image(tree, _servers):
+    """The kernel listed at a path whose percent-encoded dot segments lead out of the tree, to
+    a file that is there, with its checksum: only the path rule stops it."""
+    name = f"{tree.root.name}.img"
+    outside = tree.root.parent / OUTSIDE.strip("/") / name
+    outside.parent.mkdir(exist_ok=True)
+    outside.write_bytes((tree.root / KERNEL).read_bytes())
+    mutations.rewrite_treeinfo(
+        tree,
+        lambda text: text.replace(KERNEL, f"images/%2e%2e/%2e%2e/%2e%2e/outside/{name}"),
+    )
+
+
+def shim_location(href):
+    """Every shim-x64 package of the primary listed at `href` (its checksum left as it is)."""
+
+    def damage(tree, _servers):
+        mutations.rewrite_primary(
+            tree,
+            lambda xml: re.sub(rb'href="[^"]*/shim-x64-[^"]*"', f'href="{href}"'.encode(), xml),
+        )
+
+    return damage
+
+
+def image_at_bootloader_path(tree, _servers):
+    """.treeinfo lists an image at the path the shim package's shimx64.efi is stored at."""
+    path = SHIM_EFI.lstrip("/")
+    data = b"an image where the bootloader goes\n"
+    (tree.root / path).parent.mkdir(parents=True)
+    (tree.root / path).write_bytes(data)
+    mutations.rewrite_treeinfo(
+        tree,
+        lambda text: text.replace("[images-x86_64]\n", f"[images-x86_64]\nshim = {path}\n").replace(
+            "[checksums]\n", f"[checksums]\n{path} = sha256:{hashlib.sha256(data).hexdigest()}\n"
+        ),
+    )
+
+
+def genuine_shim_efi(nevra):
+    spec = next(s for s in default_packages("x86_64", "40") if s.nevra == nevra)
+    return spec.files[SHIM_EFI]
+
+
+def impostor_then_genuine(tree, _servers):
+    """An impostor shimx64.efi first in the payload, the genuine one (the bytes the header's
+    digests list) after it."""
+    nevra, raw = newest_shim(tree)
+    payload = hostile.cpio_payload(
+        rpmcraft.cpio_entry("." + SHIM_EFI, b"an impostor shim\n", ino=1),
+        rpmcraft.cpio_entry("." + SHIM_EFI, genuine_shim_efi(nevra), ino=2),
+    )
+    mutations.replace_package(tree, nevra, hostile.rpm_with_payload(raw, payload))
+
+
+def hard_link_without_data(tree, _servers):
+    """shimx64.efi as the first of two hard links (no data: it comes with the last link),
+    and no second link ever comes."""
+    nevra, raw = newest_shim(tree)
+    payload = hostile.cpio_payload(rpmcraft.cpio_entry("." + SHIM_EFI, b"", nlink=2, ino=7))
+    mutations.replace_package(tree, nevra, hostile.rpm_with_payload(raw, payload))
+
+
+def kernel_fault(kind, **fields):
+    def damage(tree, servers):
+        servers.inject(Fault(kind, f"^/{tree.root.name}/{KERNEL}$", **fields))
+
+    return damage
+
+
+def kernel_redirect_loop(tree, servers):
+    """The kernel redirected to itself, again and again."""
+    kernel_fault("redirect", location=servers.origin)(tree, servers)
 
 
 # (how to break the tree, remote fields, parts the error message must contain)
@@ -314,6 +394,63 @@ CASES = {
         {},
         [SHIM_RPM, "payload is zstd data, but its header says gzip"],
     ),
+    "path-percent-encoded-dot-segments": (
+        escaping_image,
+        {},
+        [
+            ".treeinfo",
+            "images/%2e%2e/%2e%2e/%2e%2e/outside/",
+            "'..' component once percent-decoded",
+        ],
+    ),
+    "package-location-percent-encoded-dot-segments": (
+        shim_location("Packages/%2e%2e/%2e%2e/outside/shim-x64.rpm"),
+        {},
+        [
+            "package 'shim-x64'",
+            "Packages/%2e%2e/%2e%2e/outside/shim-x64.rpm",
+            "'..' component once percent-decoded",
+        ],
+    ),
+    "path-injects-boot-config": (
+        replace_in_treeinfo(KERNEL, "images/x;source (http,127.0.0.1:9)/pwn.cfg;y/vmlinuz"),
+        {},
+        [".treeinfo", "images/x;source", "contains ' ():;'"],
+    ),
+    "package-location-injects-boot-config": (
+        shim_location("Packages/s/x;source${IFS}x;y.rpm"),
+        {},
+        ["package 'shim-x64'", "Packages/s/x;source${IFS}x;y.rpm", "contains '$;{}'"],
+    ),
+    "path-has-query-string": (
+        replace_in_treeinfo(KERNEL, KERNEL + "?raw"),
+        {},
+        [".treeinfo", KERNEL + "?raw", "has a query string"],
+    ),
+    "path-has-fragment": (
+        replace_in_treeinfo(KERNEL, KERNEL + "#frag"),
+        {},
+        [".treeinfo", KERNEL + "#frag", "has a fragment"],
+    ),
+    "image-body-longer-than-content-length": (
+        kernel_fault("overlong"),
+        {},
+        [KERNEL, "more bytes than its Content-Length"],
+    ),
+    "image-redirect-loop": (
+        kernel_redirect_loop,
+        {},
+        [KERNEL, "too many redirects (10 in a row"],
+    ),
+    "image-at-a-bootloader-path": (
+        image_at_bootloader_path,
+        {},
+        [".treeinfo", "image 'boot/efi/EFI/fedora/shimx64.efi'", "shim-x64-", SHIM_EFI],
+    ),
+    # Fixed in the payload reader (every extracted file checked against the header's digest
+    # and size, a wanted file named twice refused).
+    "payload-wanted-file-twice": (impostor_then_genuine, {}, [SHIM_RPM, SHIM_EFI]),
+    "payload-hard-link-without-data": (hard_link_without_data, {}, [SHIM_RPM, SHIM_EFI]),
 }
 
 
@@ -336,7 +473,15 @@ def synced_repository(pulp, fixture_server):
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_fails_cleanly(
-    case, pulp, synced_repository, tree_factory, remote_factory, sync, mirror_server, faults
+    case,
+    pulp,
+    synced_repository,
+    tree_factory,
+    remote_factory,
+    sync,
+    fixture_server,
+    mirror_server,
+    faults,
 ):
     damage, remote_fields, expected = CASES[case]
     repository = synced_repository
@@ -345,7 +490,8 @@ def test_bad_input_fails_cleanly(
     salt = uuid.uuid4().hex[:12]
     packages = with_new_bootloaders("x86_64", "40", salt) if case in NEW_PACKAGES else None
     tree, url = tree_factory(salt=salt, packages=packages)
-    damage(tree, SimpleNamespace(mirror=mirror_server, inject=faults))
+    servers = SimpleNamespace(mirror=mirror_server, inject=faults, origin=fixture_server.base_url)
+    damage(tree, servers)
     # One retry, not Pulp's default three: the corpus is about content, not network faults.
     remote = remote_factory(url, **{"max_retries": 1, **remote_fields})
     with WorkerWatch() as watch, pytest.raises(TaskFailed) as failure:
@@ -362,3 +508,5 @@ def test_bad_input_fails_cleanly(
     # Nothing written but to Pulp's storage (and its own task directory, removed at the end).
     assert watch.files_outside("media") == []
     assert [t for t in ESCAPE_TARGETS if os.path.lexists(t)] == []
+    # Nothing requested outside the trees (paths made to escape them).
+    assert [r for r in fixture_server.requests if r.startswith(OUTSIDE)] == []

