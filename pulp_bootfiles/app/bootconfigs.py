@@ -239,13 +239,18 @@ def render_ipxe(boot: TreeBoot) -> str:
     )
 
 
+def is_plain_host(netloc: str) -> bool:
+    """A host[:port] every config can name as it is (no userinfo, blanks or syntax)."""
+    return bool(_HOST.fullmatch(netloc))
+
+
 def grub_http_path(url: str) -> str:
     """GRUB's name for a plain-HTTP URL: `(http,host:port)/path`."""
     parts = urlsplit(url)
     if parts.scheme != "http":
         raise ValueError(f"GRUB fetches only plain http:// URLs, not {url}")
     # GRUB splits a variable's value at blanks when it expands it (`linux $kernel`).
-    if not _HOST.fullmatch(parts.netloc):
+    if not is_plain_host(parts.netloc):
         raise ValueError(f"{parts.netloc!r} is not a host[:port] GRUB can fetch from")
     return f"(http,{parts.netloc}){parts.path}"
 

@@ -23,7 +23,7 @@ from pulpcore.plugin.serializers import (
 from pulpcore.plugin.util import get_domain
 from rest_framework import serializers
 
-from pulp_bootfiles.app.bootconfigs import check_kernel_args
+from pulp_bootfiles.app.bootconfigs import check_kernel_args, is_plain_host
 from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, SUPPORTED_ARCHES
 from pulp_bootfiles.app.formats.openpgp import Keyring, KeyringError
 from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
@@ -488,6 +488,11 @@ class BootfilesDistributionSerializer(DistributionSerializer):
             )
         if parts.query or parts.fragment or parts.params:
             raise serializers.ValidationError(_("Must not have a query or fragment."))
+        if not is_plain_host(parts.netloc):
+            # The configs write it unquoted (GRUB's `(http,host:port)`, iPXE and PXELINUX words).
+            raise serializers.ValidationError(
+                _("The host must be a plain host[:port]: letters, digits, '.', '-', ':' and [].")
+            )
         return f"{parts.scheme}://{parts.netloc}"
 
     def get_oci_references(self, distribution) -> list[str]:

@@ -168,6 +168,8 @@ def test_boot_origin_and_kernel_args_change_with_the_distribution(
         ("kernel_args", "a; reboot", "may not contain"),
         ("boot_origin", "ftp://pulp", "http:// or https://"),
         ("boot_origin", "http://pulp/pulp/content", "without a path"),
+        ("boot_origin", "http://user:pw@pulp", "plain host[:port]"),
+        ("boot_origin", "http://pu${x}lp:80", "plain host[:port]"),
     ],
 )
 def test_bad_fields_are_refused(pulp, field, value, message):
