@@ -15,6 +15,8 @@
 # assignments win), e.g. DOMAIN_ENABLED or token auth for the tests' second stack.
 # BOOTFILES_CONTENT_READY_PATH [/pulp/content/]: what `start` waits for on the content app
 # (with DOMAIN_ENABLED: /pulp/content/default/).
+# BOOTFILES_CACHE=1: pulpcore's Redis content cache (CACHE_ENABLED), with Debian's redis-server
+# started on 127.0.0.1:BOOTFILES_REDIS_PORT [API port + 10000] beside the Pulp processes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +26,8 @@ PGPORT=${BOOTFILES_PGPORT:-54329}
 API_PORT=${BOOTFILES_API_PORT:-24817}
 CONTENT_PORT=${BOOTFILES_CONTENT_PORT:-24816}
 CONTENT_READY_PATH=${BOOTFILES_CONTENT_READY_PATH:-/pulp/content/}
+CACHE=${BOOTFILES_CACHE:-0}
+REDIS_PORT=${BOOTFILES_REDIS_PORT:-$((API_PORT + 10000))}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 export PULP_SETTINGS=$DEV/settings.py
 PATH=$VENV/bin:$PATH
@@ -47,6 +51,7 @@ system_packages() {
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
   [ -n "$PGBIN" ] || missing+=(postgresql)
+  if [ "$CACHE" = 1 ]; then command -v redis-server >/dev/null || missing+=(redis-server); fi
   # The VM boot tests: QEMU, OVMF with Microsoft's keys, iPXE ROMs; dpkg-deb/apt-get fetch the rest.
   command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
   for file in /usr/share/OVMF/OVMF_CODE_4M.secboot.fd:ovmf /usr/lib/ipxe/qemu/pxe-e1000.rom:ipxe-qemu; do
@@ -131,6 +136,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 SETTINGS
+  if [ "$CACHE" = 1 ]; then
+    printf '\n# BOOTFILES_CACHE=1: the Redis content cache\nCACHE_ENABLED = True\nREDIS_HOST = "127.0.0.1"\nREDIS_PORT = %s\n' \
+      "$REDIS_PORT" >>"$DEV/settings.py"
+  fi
   if [ -n "${BOOTFILES_EXTRA_SETTINGS:-}" ]; then
     printf '\n# From %s (BOOTFILES_EXTRA_SETTINGS)\n' "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
     cat "$BOOTFILES_EXTRA_SETTINGS" >>"$DEV/settings.py"
@@ -189,6 +198,11 @@ start() {
   write_settings
   start_postgres
   migrate
+  if [ "$CACHE" = 1 ]; then
+    mkdir -p "$DEV/redis"
+    start_process redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+      --appendonly no --dir "$DEV/redis"
+  fi
   start_process api pulpcore-api --bind "127.0.0.1:$API_PORT" --workers 2 --timeout 120
   start_process content pulpcore-content --bind "127.0.0.1:$CONTENT_PORT" --workers 2
   start_process worker pulpcore-worker
@@ -230,7 +244,8 @@ AppStatus.objects.filter(app_type='worker', name__startswith='$pid@').delete()" 
 }
 
 stop_pulp() {
-  for name in worker content api; do
+  # redis too: a restart without BOOTFILES_CACHE must not leave it (or stale entries) behind
+  for name in worker content api redis; do
     local pidfile=$DEV/run/$name.pid
     if [ -f "$pidfile" ]; then
       local pid
@@ -253,7 +268,7 @@ stop() {
 }
 
 status() {
-  for name in api content worker; do
+  for name in api content worker redis; do
     local pidfile=$DEV/run/$name.pid
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       echo "$name: running (pid $(cat "$pidfile"))"
