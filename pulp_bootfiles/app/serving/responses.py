@@ -1,22 +1,17 @@
 """The responses the content handler builds: files with their sha256 as a strong ETag, configs,
 listings and misses."""
 
+import asyncio
 import hashlib
 import html
 import mimetypes
+import os
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
-from multidict import CIMultiDict, CIMultiDictProxy
 
 # As pulpcore's content app: shared caches (CDNs) must ask again before reusing a response.
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
-_CONDITIONALS = (
-    hdrs.IF_MATCH,
-    hdrs.IF_NONE_MATCH,
-    hdrs.IF_MODIFIED_SINCE,
-    hdrs.IF_UNMODIFIED_SINCE,
-)
 
 
 def _etags(header: str) -> list[tuple[bool, str]]:
@@ -35,53 +30,84 @@ def _matches(header: str, etag: str, weak_ok: bool) -> bool:
     return any(tag == etag and (weak_ok or not weak) for weak, tag in _etags(header))
 
 
-class ServedFileResponse(web.FileResponse):
+class ServedFileResponse(web.StreamResponse):
     """
-    aiohttp's FileResponse (sendfile, ranges) with the file's sha256 as its strong ETag.
+    A stored file sent with sendfile, its sha256 as strong ETag, every validator judged by it.
 
-    aiohttp makes its ETag from the file's mtime and size and reads `If-Range` only as a date,
-    so a download resumed with `If-Range: "<old ETag>"` after the file at that path changed got
-    a 206 of the new file, spliced by the client onto the old bytes. Here every validator is
-    judged by the sha256: a resumed download of a changed file gets the whole new file (200).
+    aiohttp's FileResponse makes its ETag from the file's mtime and size and reads `If-Range`
+    only as a date, so a download resumed with `If-Range: "<old ETag>"` after the file at that
+    path changed got a 206 of the new file, spliced by the client onto the old bytes. Here a
+    resumed download of a changed file gets the whole new file (200). Being no FileResponse,
+    it is also never stored by pulpcore's content cache, whose hits would answer with
+    aiohttp's validators again; configs, listings and misses are cached as usual.
     """
 
     def __init__(self, path, sha256: str, headers=None):
-        super().__init__(path, headers=headers)
-        self._sha256_etag = f'"{sha256}"'
-
-    @property
-    def etag(self):
-        return super().etag
-
-    @etag.setter
-    def etag(self, _value):
-        # FileResponse assigns its mtime-size tag while preparing; the content's digest wins.
-        web.StreamResponse.etag.fset(self, self._sha256_etag[1:-1])
+        super().__init__(headers=headers)
+        self._path = path
+        self.etag = sha256
+        self.headers[hdrs.ACCEPT_RANGES] = "bytes"
 
     async def prepare(self, request):
-        headers = request.headers
-        if hdrs.IF_MATCH in headers and not _matches(
-            headers[hdrs.IF_MATCH], self._sha256_etag, False
-        ):
-            return await self._bodiless(request, web.HTTPPreconditionFailed.status_code)
-        if hdrs.IF_NONE_MATCH in headers and _matches(
-            headers[hdrs.IF_NONE_MATCH], self._sha256_etag, True
-        ):
-            return await self._bodiless(request, web.HTTPNotModified.status_code)
-        kept = CIMultiDict(headers)
-        for name in _CONDITIONALS:
-            kept.popall(name, None)
-        if_range = kept.popall(hdrs.IF_RANGE, [None])[0]
-        if if_range is not None and if_range.strip() != self._sha256_etag:
-            # An entity tag that is not ours, a weak one, or a date: send the whole file.
-            kept.popall(hdrs.RANGE, None)
-        return await super().prepare(request.clone(headers=CIMultiDictProxy(kept)))
+        loop = asyncio.get_running_loop()
+        try:
+            file = await loop.run_in_executor(None, open, self._path, "rb")
+        except OSError:
+            self.set_status(web.HTTPNotFound.status_code)
+            self.etag = None
+            return await super().prepare(request)
+        try:
+            stat = os.fstat(file.fileno())
+            self.last_modified = stat.st_mtime
+            start, count = self._judge(request, stat)
+            writer = await super().prepare(request)
+            if count and request.method != hdrs.METH_HEAD:
+                await loop.sendfile(request.transport, file, start, count)
+            return writer
+        finally:
+            await loop.run_in_executor(None, file.close)
 
-    async def _bodiless(self, request, status):
-        """304 or 412: headers only (the ETag included), without opening the file."""
+    def _judge(self, request, stat) -> tuple[int, int]:
+        """Set the status and headers the validators and range ask for; (offset, count)."""
+        headers, etag, size = request.headers, self.headers[hdrs.ETAG], stat.st_size
+        if hdrs.IF_MATCH in headers and not _matches(headers[hdrs.IF_MATCH], etag, False):
+            return self._bodiless(web.HTTPPreconditionFailed.status_code)
+        if hdrs.IF_NONE_MATCH in headers:
+            if _matches(headers[hdrs.IF_NONE_MATCH], etag, True):
+                return self._bodiless(web.HTTPNotModified.status_code)
+        elif request.if_modified_since and stat.st_mtime <= request.if_modified_since.timestamp():
+            return self._bodiless(web.HTTPNotModified.status_code)
+        if_range = headers.get(hdrs.IF_RANGE)
+        if hdrs.RANGE not in headers or (if_range is not None and if_range.strip() != etag):
+            # No range, or an If-Range that is not this file's strong ETag: the whole file.
+            self.content_length = size
+            return 0, size
+        try:
+            wanted = request.http_range
+        except ValueError:
+            return self._unsatisfiable(size)
+        start, stop = wanted.start, wanted.stop
+        if start is None:
+            start = 0
+        elif start < 0 and stop is None:  # the last -start bytes
+            start = max(size + start, 0)
+        stop = size if stop is None else min(stop, size)
+        if start >= size or stop <= start:
+            return self._unsatisfiable(size)
+        self.set_status(web.HTTPPartialContent.status_code)
+        self.headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{stop - 1}/{size}"
+        self.content_length = stop - start
+        return start, stop - start
+
+    def _bodiless(self, status) -> tuple[int, int]:
         self.set_status(status)
-        self.etag = self._sha256_etag
-        return await web.StreamResponse.prepare(self, request)
+        if status != web.HTTPNotModified.status_code:
+            self.content_length = 0
+        return 0, 0
+
+    def _unsatisfiable(self, size) -> tuple[int, int]:
+        self.headers[hdrs.CONTENT_RANGE] = f"bytes */{size}"
+        return self._bodiless(web.HTTPRequestRangeNotSatisfiable.status_code)
 
 
 def file_response(path, sha256: str, content_path: str) -> ServedFileResponse:
