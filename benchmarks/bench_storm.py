@@ -13,6 +13,7 @@ with PostgreSQL's statement log on, and the statements each Pulp process sent ar
 
 import os
 import shutil
+import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -87,11 +88,11 @@ def _ms(value: float) -> str:
     return f"{value * 1000:.0f} ms"
 
 
-def _storm_figures(n, pulp, nginx) -> list[Figure]:
+def _storm_figures(n, pulp, nginx, label) -> list[Figure]:
     at_target = n == TARGET_N
     figures = [
         Figure(
-            f"Boot storm N={n}: wall ({pulp.requests} requests)",
+            f"Boot storm N={n}{label}: wall ({pulp.requests} requests)",
             f"{pulp.wall:.2f} s ({pulp.requests / pulp.wall:,.0f} req/s)",
             f"{nginx.wall:.2f} s ({nginx.requests / nginx.wall:,.0f} req/s, nginx)",
             ratio(pulp.wall, nginx.wall),
@@ -104,7 +105,7 @@ def _storm_figures(n, pulp, nginx) -> list[Figure]:
         target = kind != "file" and at_target
         figures.append(
             Figure(
-                f"Boot storm N={n}: {kind} p50 / p99",
+                f"Boot storm N={n}{label}: {kind} p50 / p99",
                 f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(p99)}",
                 f"{_ms(nginx.percentile(kind, 0.5))} / {_ms(nginx.percentile(kind, 0.99))} (nginx)",
                 "-",
@@ -114,7 +115,7 @@ def _storm_figures(n, pulp, nginx) -> list[Figure]:
         )
     figures.append(
         Figure(
-            f"Boot storm N={n}: errors, bytes checked",
+            f"Boot storm N={n}{label}: errors, bytes checked",
             f"{len(pulp.errors)} errors, {pulp.bytes_checked / 1e6:,.1f} MB",
             f"{len(nginx.errors)} errors, {nginx.bytes_checked / 1e6:,.1f} MB (nginx)",
             "-",
@@ -125,7 +126,7 @@ def _storm_figures(n, pulp, nginx) -> list[Figure]:
     return figures
 
 
-def _sql_per_request(ctx, served, tree) -> list[Figure]:
+def _sql_per_request(ctx, served, tree, label) -> list[Figure]:
     """Statements per request of each kind, one request at a time, by Pulp process."""
     samples = {
         "404 probe": [
@@ -149,7 +150,7 @@ def _sql_per_request(ctx, served, tree) -> list[Figure]:
         )
         figures.append(
             Figure(
-                f"SQL statements per {kind} request (content app)",
+                f"SQL statements per {kind} request{label} (content app)",
                 f"{content:.1f}",
                 f"0 (nginx); other processes in the window: {others or 'none'}",
                 "-",
@@ -160,7 +161,33 @@ def _sql_per_request(ctx, served, tree) -> list[Figure]:
     return figures
 
 
+def _restart_stack(cache: bool) -> None:
+    """Restart the benchmark's Pulp processes with pulpcore's Redis content cache on or off
+    (dev/stack.sh reads the stack's ports and dirs from the environment run.sh exported)."""
+    env = {**os.environ, "BOOTFILES_CACHE": "1" if cache else "0"}
+    subprocess.run(["dev/stack.sh", "restart"], env=env, check=True, capture_output=True)
+
+
+def _storms(ctx, served, static, tree, sizes, install_every, label) -> list[Figure]:
+    figures = []
+    for round_, n in enumerate(sizes):
+        order = [("pulp", served), ("nginx", static)]
+        results = {}
+        for name, url in order[:: 1 if round_ % 2 else -1]:
+            results[name] = storm_client.run_storm(url, tree, n, install_every)
+        figures += _storm_figures(n, results["pulp"], results["nginx"], label)
+        for name, result in results.items():
+            if result.errors:
+                ctx.notes.append(
+                    f"Boot storm N={n}{label}, {name}: {len(result.errors)} errors, first: "
+                    + "; ".join(result.errors[:3])
+                )
+    return figures + _sql_per_request(ctx, served, tree, label)
+
+
 def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64") -> list[Figure]:
+    """The storms with pulpcore's Redis content cache off, then on (the stack restarted with
+    BOOTFILES_CACHE=1, and back again afterwards)."""
     distribution = ctx.pulp.distribution("storm", ctx.state["repository"])
     release = ctx.trees[arch]["release"]
     relative = f"{distribution['base_path']}/{release}/{arch}/"
@@ -170,22 +197,16 @@ def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64
     figures = []
     with Nginx(ctx.scratch / "storm-nginx", static_root) as nginx:
         static = f"{nginx.url}/pulp/content/{relative}"
-        for round_, n in enumerate(sizes):
-            order = [("pulp", served), ("nginx", static)]
-            results = {}
-            for name, url in order[:: 1 if round_ % 2 else -1]:
-                results[name] = storm_client.run_storm(url, tree, n, install_every)
-            figures += _storm_figures(n, results["pulp"], results["nginx"])
-            for name, result in results.items():
-                if result.errors:
-                    ctx.notes.append(
-                        f"Boot storm N={n}, {name}: {len(result.errors)} errors, first: "
-                        + "; ".join(result.errors[:3])
-                    )
-    figures += _sql_per_request(ctx, served, tree)
+        figures += _storms(ctx, served, static, tree, sizes, install_every, "")
+        try:
+            _restart_stack(cache=True)
+            figures += _storms(ctx, served, static, tree, sizes, install_every, ", cache on")
+        finally:
+            _restart_stack(cache=False)
     ctx.notes.append(
         f"Boot storm: machine i boots by {', '.join(storm_client.LOADERS)} in turn; every "
         f"{install_every}th also fetches install.img; nginx serves a static copy from the same "
-        "paths; the server that goes first alternates with N."
+        "paths; the server that goes first alternates with N. 'cache on': the same storms "
+        "after restarting the stack with pulpcore's Redis content cache (CACHE_ENABLED)."
     )
     return figures
