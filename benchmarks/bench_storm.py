@@ -23,6 +23,7 @@ from benchmarks.pulp import V3
 from benchmarks.report import Figure, ratio
 from benchmarks.servers import Nginx
 from benchmarks.sql_count import StatementLog
+from pulp_bootfiles.tests.fixtures.content import file_sha256
 
 FILES = V3 + "content/bootfiles/files/"
 WALL_TARGET, LATENCY_TARGET, TARGET_N = 1.25, 0.050, 100
@@ -34,16 +35,6 @@ def _download(url: str, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with urllib.request.urlopen(url, timeout=600) as response, open(dest, "wb") as out:
         shutil.copyfileobj(response, out, 1 << 20)
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def static_copy(ctx: Context, served: str, static_tree: Path, arch: str) -> storm_client.Tree:
@@ -71,7 +62,7 @@ def static_copy(ctx: Context, served: str, static_tree: Path, arch: str) -> stor
     configs = CONFIGS + (grub.rpartition("/")[0] + "/grub.cfg",)
     for path in configs:
         _download(served + path, static_tree / path)
-        digests[path] = _sha256(static_tree / path)
+        digests[path] = file_sha256(static_tree / path)
     return storm_client.Tree(
         shim=by_name["shimx64.efi"]["relative_path"],
         grub=grub,

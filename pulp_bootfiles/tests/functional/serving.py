@@ -5,7 +5,10 @@ only read what a distribution serves share one set through `distributed_trees`.
 """
 
 import contextlib
+import hashlib
 import uuid
+
+import requests
 
 from pulp_bootfiles.tests.functional.conftest import DISTRIBUTIONS, REMOTES, REPOSITORIES
 
@@ -31,3 +34,14 @@ def distributed_trees(pulp, tree_urls, **distribution_fields):
             response = pulp.delete(href)
             if response.status_code == 202:
                 pulp.wait(response.json()["task"])
+
+
+def get(url):
+    """GET `url`, which must answer 200."""
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200, (url, response.status_code, response.text[:200])
+    return response
+
+
+def sha256_of(url):
+    return hashlib.sha256(get(url).content).hexdigest()

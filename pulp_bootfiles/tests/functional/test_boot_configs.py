@@ -2,7 +2,6 @@
 tree's own files."""
 
 import configparser
-import hashlib
 import re
 import uuid
 
@@ -12,20 +11,10 @@ import requests
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import DISTRIBUTIONS
 from pulp_bootfiles.tests.functional.pulp_api import CONTENT
-from pulp_bootfiles.tests.functional.serving import distributed_trees
+from pulp_bootfiles.tests.functional.serving import distributed_trees, get, sha256_of
 
 KERNEL_ARGS = "inst.ks=http://ks.example.com/ks.cfg?host=a&x=1 console=ttyS0,115200n8"
 GRUB_KERNEL_ARGS = "'inst.ks=http://ks.example.com/ks.cfg?host=a&x=1' console=ttyS0,115200n8"
-
-
-def get(url):
-    response = requests.get(url, timeout=30)
-    assert response.status_code == 200, (url, response.status_code, response.text[:200])
-    return response
-
-
-def sha256_of(url):
-    return hashlib.sha256(get(url).content).hexdigest()
 
 
 @pytest.fixture(scope="module")

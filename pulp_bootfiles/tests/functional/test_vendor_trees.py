@@ -7,22 +7,11 @@ import re
 import uuid
 
 import pytest
-import requests
 
 from pulp_bootfiles.tests.fixtures.treegen import VENDORS, build_tree
 from pulp_bootfiles.tests.functional.conftest import FILES, TREES
 from pulp_bootfiles.tests.functional.pulp_api import CONTENT
-from pulp_bootfiles.tests.functional.serving import distributed_trees
-
-
-def get(url):
-    response = requests.get(url, timeout=30)
-    assert response.status_code == 200, (url, response.status_code, response.text[:200])
-    return response
-
-
-def sha256_of(url):
-    return hashlib.sha256(get(url).content).hexdigest()
+from pulp_bootfiles.tests.functional.serving import distributed_trees, get, sha256_of
 
 
 @pytest.fixture(scope="module", params=sorted(VENDORS))
