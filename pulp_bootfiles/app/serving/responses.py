@@ -143,8 +143,14 @@ def listing_response(title_path: str, entries) -> web.Response:
 
 
 def add_slash(name: str) -> web.Response:
-    """A directory asked for without its '/': redirect, relative to the request."""
-    return web.Response(status=301, headers={hdrs.LOCATION: quote(name) + "/"})
+    """A directory asked for without its '/': redirect, relative to the request. (With a
+    body: pulpcore's content cache stores a response's text and fails on none.)"""
+    location = quote(name) + "/"
+    return web.Response(
+        status=301,
+        text=f"301: Moved Permanently to {location}\n",
+        headers={hdrs.LOCATION: location},
+    )
 
 
 def not_found() -> web.Response:

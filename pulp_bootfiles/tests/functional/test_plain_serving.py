@@ -3,8 +3,11 @@ index: validators, resumed downloads, listings, misses, and coherence while clie
 fetching through a sync, a repoint and a delete."""
 
 import hashlib
+import os
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -14,6 +17,29 @@ from pulp_bootfiles.tests.functional.pulp_api import CONTENT
 
 KERNEL = "images/pxeboot/vmlinuz"
 INITRD = "images/pxeboot/initrd.img"
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def restart_stack(cache: bool) -> None:
+    """Restart the stack's Pulp processes with pulpcore's Redis content cache on or off."""
+    env = {**os.environ, "BOOTFILES_CACHE": "1" if cache else "0"}
+    subprocess.run([ROOT / "dev/stack.sh", "restart"], env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module", params=["cache-off", "cache-on"], autouse=True)
+def content_cache(request):
+    """Every test runs twice: as the stack runs, then with pulpcore's Redis content cache on
+    (the stack restarted with BOOTFILES_CACHE=1, and back again afterwards)."""
+    if request.param == "cache-off":
+        yield False
+        return
+    restart_stack(cache=True)
+    try:
+        yield True
+    finally:
+        restart_stack(cache=False)
 
 
 def url(distribution, path=""):
@@ -56,6 +82,10 @@ def test_resumed_download_of_a_changed_file_gets_the_whole_new_file(respun):
     kernel = url(served, f"40/x86_64/{KERNEL}")
     old_etag = requests.head(kernel, timeout=30).headers["ETag"]
     new = respun["respin"]()
+    # Another client fetches the new file first: a cache, if any, now holds it.
+    assert (
+        hashlib.sha256(requests.get(kernel, timeout=30).content).hexdigest() == new.images[KERNEL]
+    )
     resumed = requests.get(
         kernel, headers={"Range": "bytes=100-", "If-Range": old_etag}, timeout=30
     )
