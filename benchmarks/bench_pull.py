@@ -20,6 +20,7 @@ import requests
 from oras.client import OrasClient
 
 from benchmarks.context import Context
+from benchmarks.pull_load import pull_load
 from benchmarks.report import Figure, megabytes, rate, ratio, seconds
 from benchmarks.servers import DockerRegistry
 
@@ -58,7 +59,7 @@ def oras_pull(host: str, reference: str, outdir) -> tuple[int, float]:
     return size, elapsed
 
 
-def pull(ctx: Context, arch: str = "x86_64", rounds: int = 2) -> list[Figure]:
+def pull(ctx: Context, arch: str = "x86_64", rounds: int = 2, clients: int = 20) -> list[Figure]:
     distribution = ctx.pulp.distribution("pull", ctx.state["repository"])
     repository = distribution["base_path"]
     tag = f"{ctx.trees[arch]['release']}-{'amd64' if arch == 'x86_64' else 'arm64'}"
@@ -91,7 +92,10 @@ def pull(ctx: Context, arch: str = "x86_64", rounds: int = 2) -> list[Figure]:
                 results[name, "curl"].append(curl_blobs(host, repository, manifest))
                 reference = f"{host}/{repository}:{tag}"
                 results[name, "oras"].append(oras_pull(host, reference, ctx.scratch / "pulled"))
-    layer_bytes = sum(layer["size"] for layer in manifest["layers"])
+        layer_bytes = sum(layer["size"] for layer in manifest["layers"])
+        load = pull_load(
+            servers, repository, tag, ctx.scratch / "load", clients, layer_bytes, ctx.notes
+        )
     best = {key: max(runs, key=lambda run: run[0] / run[1]) for key, runs in results.items()}
     for (name, client), (size, _elapsed) in best.items():
         if size != layer_bytes:
@@ -123,4 +127,4 @@ def pull(ctx: Context, arch: str = "x86_64", rounds: int = 2) -> list[Figure]:
         "skopeo first tries HTTPS on Pulp's plain-HTTP port, which can wait 10 s for a TLS "
         "handshake timeout)."
     )
-    return figures
+    return figures + load

@@ -67,7 +67,7 @@ def measurements(ctx: Context, full: bool) -> dict:
         "noop": lambda: bench_sync.noop_resync(ctx),
         "second": lambda: bench_sync.second_tree(ctx),
         "publish": lambda: bench_publish.publish(ctx),
-        "pull": lambda: bench_pull.pull(ctx, rounds=3 if full else 1),
+        "pull": lambda: bench_pull.pull(ctx, rounds=3 if full else 1, clients=20 if full else 3),
         "storm": lambda: bench_storm.storm(ctx, *STORM["full" if full else "smoke"]),
     }
 
