@@ -5,8 +5,9 @@ the index of the version it serves at that moment.
 pulpcore's content app has already matched the distribution and applied its content guard.
 Without this handler it would look each path up in the database several times (the file, an
 index.html, a directory listing, the last-modified time): a dozen statements even for the
-~10 config names a booting machine probes and misses. Here a request costs one query (the
-served version) beyond pulpcore's own; the rest comes from the version's cached index:
+~10 config names a booting machine probes and misses. Here a request costs no query beyond
+pulpcore's own in the steady state: which version is served follows from what pulpcore loaded
+(`versions`), and the rest comes from that version's cached index:
 
 - `<release>/<arch>/boot.ipxe`, `grub.cfg`, `pxelinux.cfg/default`, `<GRUB dir>/grub.cfg`:
   configs rendered from the served tree (see `bootconfigs`);
@@ -23,7 +24,8 @@ from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.serving import responses
-from pulp_bootfiles.app.serving.index import index_of
+from pulp_bootfiles.app.serving.index import index_for
+from pulp_bootfiles.app.serving.versions import served_version_pk
 
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 
@@ -31,10 +33,10 @@ FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 def answer(distribution, path: str):
     """The response to `path` (relative to the base path), a ContentArtifact for pulpcore to
     serve, or None when no version is served (pulpcore then explains the 404)."""
-    version = distribution.get_repository_version()
-    if version is None:
+    version_pk = served_version_pk(distribution)
+    if version_pk is None:
         return None
-    index = index_of(version)
+    index = index_for(version_pk)
     parsed = bootconfigs.parse_config_path(path)
     if parsed is not None:
         config = _config(distribution, index, *parsed)
@@ -60,8 +62,8 @@ def _config(distribution, index, release, arch, name):
         return None
     origin = distribution.boot_origin or settings.CONTENT_ORIGIN
     if not origin:
-        return responses.web.Response(
-            status=404, text="No boot configs: set CONTENT_ORIGIN or the boot_origin.\n"
+        return responses.UncachedResponse(
+            "No boot configs: set CONTENT_ORIGIN or the boot_origin.\n", status=404
         )
     url = bootconfigs.tree_url(
         origin, settings.CONTENT_PATH_PREFIX, distribution.base_path, release, arch

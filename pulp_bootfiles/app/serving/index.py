@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from pulpcore.plugin.models import ContentArtifact
+from pulpcore.plugin.models import ContentArtifact, RepositoryVersion
 
 CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
 
@@ -101,15 +101,15 @@ class _IndexCache:
     def __init__(self, size=CACHED_VERSIONS):
         self._size, self._lock, self._indexes = size, threading.Lock(), OrderedDict()
 
-    def get(self, version) -> ServedIndex:
+    def get(self, version_pk) -> ServedIndex:
         with self._lock:
-            index = self._indexes.get(version.pk)
+            index = self._indexes.get(version_pk)
             if index is not None:
-                self._indexes.move_to_end(version.pk)
+                self._indexes.move_to_end(version_pk)
                 return index
-        index = build_index(version)
+        index = build_index(RepositoryVersion.objects.get(pk=version_pk))
         with self._lock:
-            self._indexes[version.pk] = index
+            self._indexes[version_pk] = index
             while len(self._indexes) > self._size:
                 self._indexes.popitem(last=False)
         return index
@@ -122,6 +122,6 @@ class _IndexCache:
 index_cache = _IndexCache()
 
 
-def index_of(version) -> ServedIndex:
+def index_for(version_pk) -> ServedIndex:
     """The (cached) index of a complete repository version."""
-    return index_cache.get(version)
+    return index_cache.get(version_pk)

@@ -39,7 +39,7 @@ class ServedFileResponse(web.StreamResponse):
     path changed got a 206 of the new file, spliced by the client onto the old bytes. Here a
     resumed download of a changed file gets the whole new file (200). Being no FileResponse,
     it is also never stored by pulpcore's content cache, whose hits would answer with
-    aiohttp's validators again; configs, listings and misses are cached as usual.
+    aiohttp's validators again (see also UncachedResponse).
     """
 
     def __init__(self, path, sha256: str, headers=None):
@@ -116,16 +116,41 @@ def file_response(path, sha256: str, content_path: str) -> ServedFileResponse:
     return ServedFileResponse(path, sha256, headers=headers)
 
 
-def text_response(text: str) -> web.Response:
+class UncachedResponse(web.StreamResponse):
+    """
+    A small response (config, listing, redirect, miss) that pulpcore's content cache leaves
+    alone: it stores only Response and FileResponse objects.
+
+    pulpcore invalidates a base path's cache entries before a distribution change commits, and
+    only after a new version commits; a request racing either change stores its old answer
+    again, and the cache then serves it until the entry expires: a config naming a kernel the
+    served version no longer has, or a deleted distribution's files. The index answers these
+    requests without a query of the plugin's own, so nothing is worth that risk.
+    """
+
+    def __init__(self, body: str, status=200, content_type="text/plain", headers=None):
+        super().__init__(status=status, headers=headers)
+        self._bytes = body.encode()
+        self.content_type = content_type
+        self.charset = "utf-8"
+        self.content_length = len(self._bytes)
+        self.headers[hdrs.CACHE_CONTROL] = CACHE_CONTROL
+
+    async def prepare(self, request):
+        writer = await super().prepare(request)
+        if request.method != hdrs.METH_HEAD and self.status not in (204, 304):
+            await self.write(self._bytes)
+        return writer
+
+
+def text_response(text: str) -> UncachedResponse:
     """A generated config, with the sha256 of its text as its ETag."""
-    etag = hashlib.sha256(text.encode()).hexdigest()
-    response = web.Response(text=text, content_type="text/plain")
-    response.headers[hdrs.CACHE_CONTROL] = CACHE_CONTROL
-    response.etag = etag
+    response = UncachedResponse(text)
+    response.etag = hashlib.sha256(text.encode()).hexdigest()
     return response
 
 
-def listing_response(title_path: str, entries) -> web.Response:
+def listing_response(title_path: str, entries) -> UncachedResponse:
     """An HTML index of `entries` (names, directories ending in '/'), as pulpcore renders one."""
     lines = ['<a href="../">../</a>'] + [
         f'<a href="./{quote(name)}">{html.escape(name)}</a>' for name in sorted(entries)
@@ -137,21 +162,16 @@ def listing_response(title_path: str, entries) -> web.Response:
         + "\n".join(lines)
         + "\n</pre><hr></body>\n</html>\n"
     )
-    return web.Response(
-        text=body, content_type="text/html", headers={hdrs.CACHE_CONTROL: CACHE_CONTROL}
-    )
+    return UncachedResponse(body, content_type="text/html")
 
 
-def add_slash(name: str) -> web.Response:
-    """A directory asked for without its '/': redirect, relative to the request. (With a
-    body: pulpcore's content cache stores a response's text and fails on none.)"""
+def add_slash(name: str) -> UncachedResponse:
+    """A directory asked for without its '/': redirect, relative to the request."""
     location = quote(name) + "/"
-    return web.Response(
-        status=301,
-        text=f"301: Moved Permanently to {location}\n",
-        headers={hdrs.LOCATION: location},
+    return UncachedResponse(
+        f"301: Moved Permanently to {location}\n", status=301, headers={hdrs.LOCATION: location}
     )
 
 
-def not_found() -> web.Response:
-    return web.Response(status=404, text="404: Not Found")
+def not_found() -> UncachedResponse:
+    return UncachedResponse("404: Not Found\n", status=404)

@@ -1,9 +1,12 @@
 """Direct reads of the stack's database, for what the REST API deliberately hides (incomplete
 repository versions) and for holding locks that pause a task at a chosen point."""
 
+import contextlib
 import os
+import re
 import runpy
 import time
+from pathlib import Path
 
 import psycopg
 
@@ -47,3 +50,23 @@ def wait_for_lock_waiter(connection, timeout=60):
             return
         time.sleep(0.1)
     raise AssertionError(f"no task waited for the lock within {timeout} s")
+
+
+@contextlib.contextmanager
+def statements_logged():
+    """Log every SQL statement while the block runs; yields a function returning the
+    statements logged so far (PostgreSQL's log of the stack, `<dev dir>/pg/server.log`)."""
+    settings = runpy.run_path(os.environ["PULP_SETTINGS"])
+    log = Path(settings["MEDIA_ROOT"]).parent / "pg" / "server.log"
+    with connect() as connection:
+        connection.execute("ALTER SYSTEM SET log_statement = 'all'")
+        connection.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)  # backends reread the configuration before their next statement
+        start = log.stat().st_size
+        try:
+            yield lambda: re.findall(
+                r"LOG:  (?:statement|execute [^:]*): (.*)", log.read_bytes()[start:].decode()
+            )
+        finally:
+            connection.execute("ALTER SYSTEM RESET log_statement")
+            connection.execute("SELECT pg_reload_conf()")

@@ -4,6 +4,7 @@ fetching through a sync, a repoint and a delete."""
 
 import hashlib
 import os
+import re
 import subprocess
 import threading
 import time
@@ -14,6 +15,7 @@ import requests
 
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.pulp_api import CONTENT
+from pulp_bootfiles.tests.functional.pulp_db import statements_logged
 
 KERNEL = "images/pxeboot/vmlinuz"
 INITRD = "images/pxeboot/initrd.img"
@@ -120,6 +122,32 @@ def test_listings_show_the_tree_only_and_misses_are_cheap_404s(respun, pulp):
         "41/x86_64/boot.ipxe",
     ):
         assert requests.get(url(served, probe), timeout=30).status_code == 404, probe
+
+
+# What the plugin's own lookups read while serving. pulpcore's own are the domain and the
+# distribution, joined with its repository (version), then its detail row (our table).
+PLUGIN_TABLES = re.compile(
+    r'FROM "(core_repositoryversion|core_contentartifact|core_artifact|core_content'
+    r'|bootfiles_(?!bootfilesdistribution")\w+)"'
+)
+
+
+def test_steady_state_requests_cost_the_plugin_no_sql(respun):
+    """Once a content-app process has seen the served version, a probe, a config and a file
+    are answered from its index: no statement of the plugin's own, only pulpcore's lookups."""
+    served = respun["distribution"]
+    paths = ["40/x86_64/grub.cfg-0A010203", "40/x86_64/boot.ipxe", f"40/x86_64/{KERNEL}"]
+    statuses = {path: (404 if "grub.cfg-" in path else 200) for path in paths}
+    for _ in range(12):  # new connections each time: every content-app worker gets some
+        for path in paths:
+            assert requests.get(url(served, path), timeout=30).status_code == statuses[path]
+    with statements_logged() as logged:
+        for _ in range(3):
+            for path in paths:
+                assert requests.get(url(served, path), timeout=30).status_code == statuses[path]
+        statements = logged()
+    assert any("core_distribution" in statement for statement in statements), "log is empty"
+    assert [s for s in statements if PLUGIN_TABLES.search(s)] == []
 
 
 class Fetcher(threading.Thread):
