@@ -58,7 +58,9 @@ def parse_treeinfo(data: bytes, source=".treeinfo") -> Treeinfo:
     ini = _Ini(data, source)
     raw_version = ini.header_version()
     release = ini.require("release version", ("release", "version"), ("general", "version"))
-    if release in (".", "..") or not _SAFE_COMPONENT.fullmatch(release):
+    # A leading dot is refused too: `.bootfiles.json` and such names at the distribution root
+    # are the plugin's own (formats.netboot_index).
+    if release.startswith(".") or not _SAFE_COMPONENT.fullmatch(release):
         raise ini.error(f"release version {release!r} is not a safe path component")
     arch = ini.require("tree arch", ("tree", "arch"), ("general", "arch"))
     if arch not in SUPPORTED_ARCHES:

@@ -14,6 +14,8 @@ pulpcore's own in the steady state: which version is served follows from what pu
 - a file of the version: sent from the filesystem with its sha256 as ETag; with object storage,
   or a file not downloaded yet (on_demand), its ContentArtifact goes back to pulpcore, which
   redirects to the storage or streams from the remote;
+- `.bootfiles.json`: the index document (`formats.netboot_index`) of every served tree and
+  file, with sha256, size and provenance, for HTTP-only consumers to check every byte;
 - a directory: its listing (the tree only: the version's OCI blobs are the registry's);
 - anything else: 404, with no further lookup.
 """
@@ -23,6 +25,7 @@ from pulpcore.plugin.models import ContentArtifact
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app import bootconfigs
+from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME
 from pulp_bootfiles.app.serving import responses
 from pulp_bootfiles.app.serving.index import index_for
 from pulp_bootfiles.app.serving.versions import served_version_pk
@@ -37,6 +40,8 @@ def answer(distribution, path: str):
     if version_pk is None:
         return None
     index = index_for(version_pk)
+    if path == INDEX_NAME:
+        return responses.text_response(index.document.decode(), "application/json")
     parsed = bootconfigs.parse_config_path(path)
     if parsed is not None:
         config = _config(distribution, index, *parsed)
@@ -93,6 +98,8 @@ def _entries(index, directory):
         return None if tree is None else tree.files
 
     configs = bootconfigs.listed_configs(directory, files_of)
+    if directory == "":
+        configs |= {INDEX_NAME}
     if files is None and not configs:
         return None
     return (files or set()) | configs

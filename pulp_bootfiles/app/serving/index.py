@@ -12,8 +12,12 @@ appears later; such files are looked up again until they have one.
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pulpcore.plugin.models import ContentArtifact, RepositoryVersion
+
+from pulp_bootfiles.app.constants import TREEINFO_NAME
+from pulp_bootfiles.app.formats.netboot_index import IndexFile, IndexTree, render_index
 
 CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
 
@@ -52,7 +56,13 @@ class ServedIndex:
     version_created: object  # the version's pulp_created: the files' Last-Modified
     trees: dict  # (release, arch) -> ServedTree
     files: dict  # content path -> ServedFile
+    listing: tuple = ()  # IndexTree of every tree, for the published index document
     directories: dict = field(default_factory=dict)  # "a/b/" -> {child name or "sub/"}
+
+    @cached_property
+    def document(self) -> bytes:
+        """`.bootfiles.json`: every tree and file with its sha256, size and provenance."""
+        return render_index(self.listing)
 
     def __post_init__(self):
         self.directories = {"": set()}
@@ -74,8 +84,8 @@ def build_index(version) -> ServedIndex:
     from pulp_bootfiles.app.models import BootFile, BootTree  # models import this module
 
     trees = {}
-    tree_qs = BootTree.objects.filter(pk__in=version.content).prefetch_related("files")
-    for tree in tree_qs:
+    tree_objects = list(BootTree.objects.filter(pk__in=version.content).prefetch_related("files"))
+    for tree in tree_objects:
         files = {boot_file.name: boot_file.relative_path for boot_file in tree.files.all()}
         trees[tree.release, tree.arch] = ServedTree(
             tree.family, tree.release, tree.variant, tree.arch, files
@@ -92,7 +102,45 @@ def build_index(version) -> ServedIndex:
         served[path] = ServedFile(
             path, sha256_of.get(content_pk) or artifact_sha256 or "", size, name or None, pk
         )
-    return ServedIndex(version.pk, version.pulp_created, trees, served)
+    listing = tuple(_listed(tree, served) for tree in tree_objects)
+    return ServedIndex(version.pk, version.pulp_created, trees, served, listing)
+
+
+def _listed(tree, served) -> IndexTree:
+    """A tree as the index document lists it, sizes from the stored Artifacts."""
+    prefix = f"{tree.release}/{tree.arch}/"
+
+    def size(path):
+        entry = served.get(prefix + path)
+        return None if entry is None else entry.size
+
+    files = tuple(
+        IndexFile(
+            f.name,
+            f.relative_path,
+            f.sha256,
+            size(f.relative_path),
+            f.source_package,
+            f.source_package_checksum,
+            f.signing_key_id,
+            f.sbat,
+        )
+        for f in tree.files.all()
+    )
+    treeinfo = served.get(prefix + TREEINFO_NAME)
+    return IndexTree(
+        tree.release,
+        tree.arch,
+        tree.family,
+        tree.short,
+        tree.variant,
+        tree.build_timestamp,
+        tree.kernel_version,
+        files,
+        None
+        if treeinfo is None
+        else IndexFile(TREEINFO_NAME, TREEINFO_NAME, treeinfo.sha256, treeinfo.size),
+    )
 
 
 class _IndexCache:

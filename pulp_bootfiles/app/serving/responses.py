@@ -143,9 +143,9 @@ class UncachedResponse(web.StreamResponse):
         return writer
 
 
-def text_response(text: str) -> UncachedResponse:
-    """A generated config, with the sha256 of its text as its ETag."""
-    response = UncachedResponse(text)
+def text_response(text: str, content_type="text/plain") -> UncachedResponse:
+    """A generated config or document, with the sha256 of its text as its ETag."""
+    response = UncachedResponse(text, content_type=content_type)
     response.etag = hashlib.sha256(text.encode()).hexdigest()
     return response
 

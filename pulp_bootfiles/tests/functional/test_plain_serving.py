@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME, read_index
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.pulp_api import CONTENT
 from pulp_bootfiles.tests.functional.pulp_db import statements_logged
@@ -122,6 +123,33 @@ def test_listings_show_the_tree_only_and_misses_are_cheap_404s(respun, pulp):
         "41/x86_64/boot.ipxe",
     ):
         assert requests.get(url(served, probe), timeout=30).status_code == 404, probe
+
+
+def test_the_index_document_lists_every_served_byte(respun, pulp, synced_files):
+    """`.bootfiles.json` lists each tree and file as the API does, and every file it names is
+    served with that sha256 and size; the root listing shows it."""
+    served = respun["distribution"]
+    response = requests.get(url(served, INDEX_NAME), timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    (tree,) = read_index(response.content)
+    assert (tree.release, tree.arch, tree.family) == ("40", "x86_64", "Fedora")
+    version = pulp.get(respun["repository"]["pulp_href"])["latest_version_href"]
+    api_files = {f["content_path"]: f for f in synced_files(version).values()}
+    listed = {f"40/x86_64/{entry.path}": entry for entry in tree.files}
+    assert set(listed) == set(api_files)
+    for content_path, entry in listed.items():
+        api = api_files[content_path]
+        assert (entry.sha256, entry.source_package, entry.signing_key_id) == (
+            api["sha256"],
+            api["source_package"],
+            api["signing_key_id"],
+        )
+        body = requests.get(url(served, content_path), timeout=30).content
+        assert (hashlib.sha256(body).hexdigest(), len(body)) == (entry.sha256, entry.size)
+    treeinfo = requests.get(url(served, "40/x86_64/.treeinfo"), timeout=30).content
+    assert hashlib.sha256(treeinfo).hexdigest() == tree.treeinfo.sha256
+    assert f'href="./{INDEX_NAME}"' in requests.get(url(served), timeout=30).text
 
 
 # What the plugin's own lookups read while serving. pulpcore's own are the domain and the

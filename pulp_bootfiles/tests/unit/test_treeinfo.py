@@ -406,6 +406,11 @@ BAD = [
         "release version '..' is not a safe path component",
     ),
     (
+        "release with a leading dot, like the index document",
+        _edit(("version = 40\n", ""), ("version = 40", "version = .bootfiles.json")),
+        "release version '.bootfiles.json' is not a safe path component",
+    ),
+    (
         "release with a space",
         _edit(("version = 40\n", ""), ("version = 40", "version = 40 Beta")),
         "release version '40 Beta' is not a safe path component",

@@ -1,0 +1,1 @@
+Every distribution serves `.bootfiles.json` at its root: the served trees and every file with its sha256, size, source package and checksum, signing key id and SBAT entries, so HTTP-only consumers (capsules, caches, iPXE scripts, Foreman) can check every byte they fetch. A tree's release may no longer start with a dot.
