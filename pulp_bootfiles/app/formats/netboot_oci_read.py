@@ -175,24 +175,31 @@ def _annotations(tag, obj, what):
     return annotations
 
 
-def _check_netboot_type(tag, obj, what, media_type):
+def _check_netboot_type(tag, obj, what, media_type, artifact_type=True, version=True):
+    """The media type, and the artifactType and version annotation: required where the spec
+    says MUST (`artifact_type`, `version`), else checked only when present. The spec requires
+    both of a manifest, only the annotation of an index, neither of an index entry (podman
+    writes no index-level artifactType, and puts its annotations on the entries)."""
     _require(
         tag,
         obj.get("mediaType") == media_type,
         f"{what} mediaType is {obj.get('mediaType')!r}, not {media_type!r}",
     )
-    _require(
-        tag,
-        obj.get("artifactType") == NETBOOT_ARTIFACT_TYPE,
-        f"{what} artifactType is {obj.get('artifactType')!r}, not {NETBOOT_ARTIFACT_TYPE!r}",
-    )
-    version = _annotations(tag, obj, what).get(ANNOTATION.NETBOOT_VERSION)
-    _require(
-        tag,
-        version == NETBOOT_SPEC_VERSION,
-        f"{what} annotation {ANNOTATION.NETBOOT_VERSION} is {version!r}, "
-        f"not {NETBOOT_SPEC_VERSION!r}",
-    )
+    if artifact_type or "artifactType" in obj:
+        _require(
+            tag,
+            obj.get("artifactType") == NETBOOT_ARTIFACT_TYPE,
+            f"{what} artifactType is {obj.get('artifactType')!r}, not {NETBOOT_ARTIFACT_TYPE!r}",
+        )
+    annotations = _annotations(tag, obj, what)
+    if version or ANNOTATION.NETBOOT_VERSION in annotations:
+        found = annotations.get(ANNOTATION.NETBOOT_VERSION)
+        _require(
+            tag,
+            found == NETBOOT_SPEC_VERSION,
+            f"{what} annotation {ANNOTATION.NETBOOT_VERSION} is {found!r}, "
+            f"not {NETBOOT_SPEC_VERSION!r}",
+        )
 
 
 def _count(value):
@@ -208,7 +215,7 @@ def read_index(data, tag, release):
     """
     index = load_json(data, tag, "the index")
     _require(tag, index.get("schemaVersion") == 2, "the index schemaVersion is not 2")
-    _check_netboot_type(tag, index, "the index", MEDIA_TYPE.INDEX_OCI)
+    _check_netboot_type(tag, index, "the index", MEDIA_TYPE.INDEX_OCI, artifact_type=False)
     entries = index.get("manifests")
     _require(tag, isinstance(entries, list) and entries, "the index lists no manifests")
     listings = [_index_listing(tag, entry, release) for entry in entries]
@@ -224,7 +231,9 @@ def _index_listing(tag, entry, release):
     what = f"index entry {digest}"
     _require(tag, isinstance(digest, str) and _DIGEST.fullmatch(digest), f"{what}: bad digest")
     _require(tag, _count(entry.get("size")) and entry["size"] > 0, f"{what}: bad size")
-    _check_netboot_type(tag, entry, what, MEDIA_TYPE.MANIFEST_OCI)
+    _check_netboot_type(
+        tag, entry, what, MEDIA_TYPE.MANIFEST_OCI, artifact_type=False, version=False
+    )
     platform = entry.get("platform")
     _require(tag, isinstance(platform, dict), f"{what} has no platform")
     goarch = platform.get("architecture")

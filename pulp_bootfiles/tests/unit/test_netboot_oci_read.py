@@ -1,6 +1,7 @@
 """Tests of reading netboot OCI artifacts back: the spec's rules, refused one by one."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -193,7 +194,8 @@ def _entry(index, **changes):
     ("change", "rule"),
     [
         (lambda d: d.update(mediaType=MEDIA_TYPE.MANIFEST_OCI), "the index mediaType is"),
-        (lambda d: d.pop("artifactType"), "the index artifactType is None"),
+        (lambda d: d.update(artifactType="application/x-other"), "the index artifactType is"),
+        (lambda d: d.pop("annotations"), "the index annotation org.pulpproject.netboot.version"),
         (lambda d: d.update(manifests=[]), "the index lists no manifests"),
         (_entry(0, artifactType="application/x-other"), "artifactType is 'application/x-other'"),
         (_entry(0, digest="sha256:short"), "bad digest"),
@@ -210,7 +212,10 @@ def _entry(index, **changes):
             _entry(0, platform={"architecture": "amd64", "os": "linux", "os.version": "fedora-41"}),
             "os.version 'fedora-41' is not '<os>-40'",
         ),
-        (_entry(0, annotations={}), "org.pulpproject.netboot.version is None"),
+        (
+            _entry(0, annotations={"org.pulpproject.netboot.version": "2"}),
+            "org.pulpproject.netboot.version is '2'",
+        ),
     ],
 )
 def test_an_index_breaking_a_rule_is_refused(change, rule):
@@ -275,3 +280,32 @@ def test_a_layer_without_source_path_goes_where_the_tree_keeps_it():
         "boot/efi/EFI/fedora/shimx64.efi",
         "images/pxeboot/vmlinuz",
     ]
+
+
+SPEC_EXAMPLES = Path(__file__).parent / "data" / "corpus" / "netboot-oci-spec"
+
+
+def test_the_specs_own_index_example_is_read():
+    """The index exactly as the spec shows it: no index-level artifactType (podman writes
+    none), annotations and artifactType on the entries."""
+    listings = read_index((SPEC_EXAMPLES / "index.json").read_bytes(), "40", "40")
+    assert [(entry.arch, entry.family, entry.size) for entry in listings] == [
+        ("x86_64", "fedora", 1541),
+        ("aarch64", "fedora", 1342),
+    ]
+
+
+def test_the_specs_own_manifest_example_is_read():
+    artifact = read_manifest(
+        (SPEC_EXAMPLES / "manifest.json").read_bytes(), "40-amd64", "40", "x86_64"
+    )
+    assert sorted(item.file.title for item in artifact.files) == [
+        "boot.iso",
+        "grubx64.efi",
+        "initrd.img",
+        "install.img",
+        "pxelinux.0",
+        "shimx64.efi",
+        "vmlinuz",
+    ]
+    assert artifact.source == "https://gitlab.com/fedora/bootc/artifacts/kickstart-artifacts"
