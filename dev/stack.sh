@@ -47,7 +47,8 @@ system_packages() {
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
   # Chain of trust tests: gpg makes keys for rpmsign (from rpm), objdump checks test PE files.
-  for cmd in gpg:gnupg objdump:binutils; do
+  # Foreman contract tests: xorriso writes and extracts real boot.iso images.
+  for cmd in gpg:gnupg objdump:binutils xorriso:xorriso; do
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
   [ -n "$PGBIN" ] || missing+=(postgresql)

@@ -106,6 +106,10 @@ class BootTree(Content):
             of the identity, so the same tree from a mirror is the same unit).
         kernel_version (str): Version its x86 kernel image declares ("6.8.5-301.fc40.x86_64"),
             "" when unknown (another image format, or not downloaded at sync).
+        boot_iso_bootloaders (dict): What the tree's boot.iso carries where the tree's packages
+            give a signed shim or GRUB: `{member: {"sha256": hex or None, "matches": name or
+            None}}`, `matches` naming the BootFile with the same bytes; null when not checked
+            (no boot.iso, no such bootloaders, or not downloaded at sync).
         files (BootFile): The files of this tree.
     """
 
@@ -124,6 +128,7 @@ class BootTree(Content):
     repodata_checksum = models.TextField(default="", blank=True)
     source_url = models.TextField(default="", blank=True)
     kernel_version = models.TextField(default="", blank=True)
+    boot_iso_bootloaders = models.JSONField(null=True, default=None)
     files = models.ManyToManyField(BootFile, related_name="trees")
 
     class Meta:

@@ -157,6 +157,15 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "when unknown."
         ),
     )
+    boot_iso_bootloaders = serializers.JSONField(
+        read_only=True,
+        help_text=_(
+            "What the tree's boot.iso holds where its packages give a signed shim or GRUB: "
+            "{member: {'sha256': hex or null, 'matches': name of the BootFile with the same "
+            "bytes, or null}}; null when not checked (no boot.iso or such bootloaders, or "
+            "boot.iso not downloaded at sync)."
+        ),
+    )
     treeinfo = ArtifactHrefField(
         help_text=_(
             "Artifact of the tree's original '.treeinfo'; null for a tree synced from a registry."
@@ -183,6 +192,7 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "files",
             "source_url",
             "kernel_version",
+            "boot_iso_bootloaders",
         )
 
 

@@ -16,6 +16,7 @@ from pulp_bootfiles.app.formats.openpgp import Keyring
 from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulp_bootfiles.app.formats.treeinfo import MAX_TREEINFO_SIZE, parse_treeinfo
 from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.sync import boot_iso_check
 from pulp_bootfiles.app.sync.bootloaders import BootloaderSource
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import fetch, tree_url
@@ -66,6 +67,9 @@ class BootTreeFirstStage(Stage):
 
         tree_dc = self._tree(treeinfo, download, treeinfo_url, files, bootloaders.repodata_checksum)
         tree_dc.content.kernel_version = await sync_to_async(_kernel_version)(treeinfo, files)
+        record, warnings = await sync_to_async(boot_iso_check.check_boot_iso)(treeinfo, files)
+        tree_dc.content.boot_iso_bootloaders = record
+        await boot_iso_check.warn(warnings)
         await self.put(tree_dc)
         tree = await tree_dc.resolution()
         await sync_to_async(tree.files.set)(files)
