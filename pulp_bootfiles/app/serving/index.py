@@ -53,7 +53,6 @@ class ServedIndex:
     """The plain files of one repository version, and the directories they make."""
 
     version_pk: object
-    version_created: object  # the version's pulp_created: the files' Last-Modified
     trees: dict  # (release, arch) -> ServedTree
     files: dict  # content path -> ServedFile
     listing: tuple = ()  # IndexTree of every tree, for the published index document
@@ -103,7 +102,7 @@ def build_index(version) -> ServedIndex:
             path, sha256_of.get(content_pk) or artifact_sha256 or "", size, name or None, pk
         )
     listing = tuple(_listed(tree, served) for tree in tree_objects)
-    return ServedIndex(version.pk, version.pulp_created, trees, served, listing)
+    return ServedIndex(version.pk, trees, served, listing)
 
 
 def _listed(tree, served) -> IndexTree:
@@ -161,10 +160,6 @@ class _IndexCache:
             while len(self._indexes) > self._size:
                 self._indexes.popitem(last=False)
         return index
-
-    def clear(self):
-        with self._lock:
-            self._indexes.clear()
 
 
 index_cache = _IndexCache()

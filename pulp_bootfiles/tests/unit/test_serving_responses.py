@@ -87,7 +87,7 @@ def test_index_directories_come_from_the_content_paths():
         path: ServedFile(path, "0" * 64, 1, path, None)
         for path in ("40/x86_64/.treeinfo", "40/x86_64/images/pxeboot/vmlinuz", "41/aarch64/x")
     }
-    index = ServedIndex("pk", None, {}, files)
+    index = ServedIndex("pk", {}, files)
     assert index.directories == {
         "": {"40/", "41/"},
         "40/": {"x86_64/"},
