@@ -81,7 +81,6 @@ def oci_content_for(trees):
                 for bootfile in files
             ],
             release=tree.release,
-            source=tree.source_url,
             created=tree.build_timestamp,
             kernel_version=tree.kernel_version,
         )

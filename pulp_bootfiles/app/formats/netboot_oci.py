@@ -186,15 +186,13 @@ def _layer(file):
     }
 
 
-def build_manifest(files, *, release, source=None, created=None, kernel_version=None) -> bytes:
+def build_manifest(files, *, release, created=None, kernel_version=None) -> bytes:
     """
     The bytes of the OCI image manifest of one (release, arch) netboot artifact.
 
     Args:
         files (iterable of NetbootFile): The files, one layer each, in any order.
         release (str): Release version, the `org.opencontainers.image.version` annotation.
-        source (str): URL of the source tree, for `org.opencontainers.image.source` and
-            `org.pulpproject.netboot.tree.url`; left out when None or "".
         created (int): The tree's build time (seconds since the epoch), for
             `org.opencontainers.image.created` (RFC 3339) and
             `org.pulpproject.netboot.tree.build_timestamp` (as given); left out when None.
@@ -215,13 +213,13 @@ def build_manifest(files, *, release, source=None, created=None, kernel_version=
     if not isinstance(release, str) or not release:
         raise ValueError(f"Release {release!r} is not a non-empty string.")
 
+    # No URL of where the files came from: the manifest is a function of the files alone, so
+    # every mirror and every repository that syncs a tree gets the same digest. Provenance is
+    # the API field BootTree.source_url instead.
     annotations = {
         ANNOTATION.NETBOOT_VERSION: NETBOOT_SPEC_VERSION,
         ANNOTATION.VERSION: release,
     }
-    if source:
-        annotations[ANNOTATION.SOURCE] = source
-        annotations[ANNOTATION.TREE_URL] = source
     if created is not None:
         annotations[ANNOTATION.CREATED] = _rfc3339(created)
         annotations[ANNOTATION.TREE_BUILD_TIMESTAMP] = str(created)

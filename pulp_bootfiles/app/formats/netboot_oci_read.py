@@ -292,7 +292,8 @@ def read_manifest(data, tag, release, arch):
         files=files,
         release=release,
         created=_created(tag, annotations.get(ANNOTATION.CREATED)),
-        # Provenance, carried over so the rebuilt manifest is the upstream's byte for byte.
+        # Another producer's provenance annotation, kept as the tree's source_url (Pulp's
+        # own manifests carry none, so that their digests do not depend on a URL).
         source=annotations.get(ANNOTATION.TREE_URL) or annotations.get(ANNOTATION.SOURCE, ""),
         kernel_version=annotations.get(ANNOTATION.KERNEL_VERSION, ""),
     )

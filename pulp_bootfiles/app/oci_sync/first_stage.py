@@ -217,7 +217,6 @@ def _note_reserialization(tag, artifact):
         [item.file for item in artifact.files],
         release=artifact.release,
         created=artifact.created,
-        source=artifact.source,
         kernel_version=artifact.kernel_version,
     )
     if sha256_digest(rebuilt) != artifact.digest:

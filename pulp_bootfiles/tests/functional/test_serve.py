@@ -183,3 +183,29 @@ def test_deleting_the_distribution_removes_both_sides(served, pulp):
     assert registry_get(distribution["base_path"], "40-amd64").status_code == 404
     kernel = f"{CONTENT}/pulp/content/{distribution['base_path']}/40/x86_64/images/pxeboot/vmlinuz"
     assert requests.get(kernel, timeout=30).status_code == 404
+
+
+def test_two_mirrors_give_the_same_digests_and_name_neither(
+    tree_factory,
+    fixture_server,
+    mirror_server,
+    remote_factory,
+    repository_factory,
+    sync,
+    distribution_factory,
+):
+    """A tree's manifest depends on its files only: not on the mirror nor on the repository."""
+    _, url = tree_factory()
+    mirror_url = url.replace(fixture_server.base_url, mirror_server.base_url, 1)
+    served = {}
+    for source in (url, mirror_url):
+        repository = repository_factory()
+        sync(repository, remote_factory(source))
+        base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+        served[source] = [registry_get(base_path, tag) for tag in ("40-amd64", "40")]
+    for responses in served.values():
+        for response in responses:
+            assert response.status_code == 200, response.text
+            assert url not in response.text and mirror_url not in response.text
+    digests = [[r.headers["Docker-Content-Digest"] for r in rs] for rs in served.values()]
+    assert digests[0] == digests[1]
