@@ -86,3 +86,15 @@ ANNOTATION = SimpleNamespace(
     KERNEL_VERSION="org.pulpproject.netboot.kernel.version",
 )
 NETBOOT_SPEC_VERSION = "1"
+
+# The artifact formats an OCI remote reads (its `formats`; docs/user/server-to-server.md).
+NETBOOT_FORMAT = SimpleNamespace(
+    # The v1 spec (pulp/netboot-oci-specs), as Pulp serves it.
+    V1="netboot-v1",
+    # v1 as podman 5 writes it, what theforeman/nboci-files pushes: tags `<os>-<release>` and
+    # the version annotation on the index entries only.
+    PODMAN="foreman-pipeline",
+    # The March 2024 prototype that osbuild/nboci pushes: no index, zstd layers.
+    PROTOTYPE="nboci-prototype",
+)
+NETBOOT_FORMATS = (NETBOOT_FORMAT.V1, NETBOOT_FORMAT.PODMAN, NETBOOT_FORMAT.PROTOTYPE)

@@ -180,6 +180,8 @@ class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):
         upstream_name (str): The repository name in the registry ("fedora/netboot").
         include_tags (list): Tag patterns (fnmatch) to sync; null means every netboot tag.
         exclude_tags (list): Tag patterns (fnmatch) to leave out.
+        formats (list): The artifact formats a sync accepts (`constants.NETBOOT_FORMATS`); null
+            means every one. A selected tag in another format fails the sync.
     """
 
     TYPE = "oci"
@@ -187,6 +189,7 @@ class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):
     upstream_name = models.TextField()
     include_tags = fields.ArrayField(models.TextField(), null=True)
     exclude_tags = fields.ArrayField(models.TextField(), null=True)
+    formats = fields.ArrayField(models.TextField(), null=True)
 
     @property
     def download_factory(self):

@@ -24,7 +24,7 @@ from pulpcore.plugin.util import get_domain
 from rest_framework import serializers
 
 from pulp_bootfiles.app.bootconfigs import check_kernel_args, is_plain_host
-from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, SUPPORTED_ARCHES
+from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, NETBOOT_FORMATS, SUPPORTED_ARCHES
 from pulp_bootfiles.app.formats.openpgp import Keyring, KeyringError
 from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulp_bootfiles.app.models import (
@@ -345,6 +345,19 @@ class BootfilesOCIRemoteSerializer(RemoteSerializer):
         default=None,
         help_text=_("Tags to leave out, as fnmatch patterns."),
     )
+    formats = serializers.ListField(
+        child=serializers.ChoiceField(choices=NETBOOT_FORMATS),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        default=None,
+        help_text=_(
+            "Artifact formats to accept: 'netboot-v1' (the netboot OCI spec), "
+            "'foreman-pipeline' (v1 as podman writes it, tags '<os>-<release>[-<goarch>]'), "
+            "'nboci-prototype' (March 2024, zstd layers). null accepts every one; a selected "
+            "tag in another format fails the sync."
+        ),
+    )
     policy = serializers.ChoiceField(
         help_text=_(
             "Only 'immediate': a layer's size and bytes are checked at sync, before it is served."
@@ -374,7 +387,12 @@ class BootfilesOCIRemoteSerializer(RemoteSerializer):
         return validate_registry_path(value)
 
     class Meta:
-        fields = RemoteSerializer.Meta.fields + ("upstream_name", "include_tags", "exclude_tags")
+        fields = RemoteSerializer.Meta.fields + (
+            "upstream_name",
+            "include_tags",
+            "exclude_tags",
+            "formats",
+        )
         model = BootfilesOCIRemote
 
 

@@ -4,6 +4,12 @@ Read netboot OCI artifacts from a registry and check them against the netboot sp
 The counterpart of `netboot_oci.py` (which writes them): pure functions over the bytes a
 registry returned. Every refusal is a `NetbootRuleError` naming the tag and the broken rule, so
 a sync can fail with a message the user can act on.
+
+Besides the spec's own shape this reads the v1 artifact as podman 5 writes it, which is what the
+Foreman pipeline (theforeman/nboci-files `push`) publishes: tags `<os>-<release>` and
+`<os>-<release>-<goarch>`, and the `org.pulpproject.netboot.version` annotation on the index
+entries only (`podman manifest add --artifact --annotation` never puts it on the manifest). The
+March 2024 prototype is read by `netboot_prototype`.
 """
 
 import fnmatch
@@ -56,10 +62,22 @@ class ArtifactFile:
     Fields:
         file (NetbootFile): Title, sha256, size, source path and source package.
         relative_path (str): Where the file goes in the tree ("images/pxeboot/vmlinuz").
+        blob (LayerBlob): The layer as stored in the registry when it is not the file itself
+            (a compressed layer); None when the layer digest is the file's sha256.
     """
 
     file: NetbootFile
     relative_path: str
+    blob: "LayerBlob | None" = None
+
+
+@dataclass(frozen=True)
+class LayerBlob:
+    """A compressed layer: its registry digest and size, and how it is compressed."""
+
+    digest: str
+    size: int
+    compression: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,8 @@ class ArchArtifact:
         created (int): `org.opencontainers.image.created` as epoch seconds, None without one.
         source (str): The tree URL the artifact was built from (provenance annotation), or "".
         kernel_version (str): The kernel version annotation, or "".
+        version_annotated (bool): The manifest itself carries `org.pulpproject.netboot.version`,
+            as the spec requires (podman puts it on the index entry only).
     """
 
     digest: str
@@ -82,33 +102,50 @@ class ArchArtifact:
     created: int | None
     source: str = ""
     kernel_version: str = ""
+    version_annotated: bool = True
 
 
 @dataclass(frozen=True)
 class IndexListing:
-    """One per-arch manifest listed by a release index: digest, size, Fedora arch, os.version."""
+    """
+    One per-arch manifest listed by a release index.
+
+    Fields:
+        digest, size: Of the manifest, as the index lists them.
+        arch (str): Fedora arch name ("x86_64").
+        os_version (str): Platform `os.version`, `<os>-<release>` ("fedora-40").
+        release (str): The release ("40"), from the index tag.
+        tag_names_os (bool): The index tag is the whole `os.version` ("fedora-40", as the Foreman
+            pipeline tags), not the release alone ("40", as the spec tags).
+        version_on_entry (bool): The entry carries `org.pulpproject.netboot.version`.
+    """
 
     digest: str
     size: int
     arch: str
     os_version: str
+    release: str
+    tag_names_os: bool = False
+    version_on_entry: bool = False
 
     @property
     def family(self):
         """The OS part of `os.version` ("fedora" of "fedora-40")."""
-        return self.os_version.rsplit("-", 1)[0]
+        return self.os_version[: -len(self.release) - 1]
 
 
 def split_tag(tag):
     """
-    What a netboot tag names: ("40", None) for a release index, ("40", "x86_64") for an arch.
+    What a netboot tag may name: ("40", "x86_64") for a per-arch tag ("40-amd64", and
+    "fedora-40-amd64" gives ("fedora-40", "x86_64")), (tag, None) for any other tag, which may be
+    a release index: `wanted_releases` decides.
 
-    Returns None for a tag that is neither (registries often carry others, like "latest").
+    Returns None for a string that is not a tag.
     """
     match = _ARCH_TAG.fullmatch(tag)
     if match and match["goarch"] in _ARCH_OF_GOARCH:
         return match["release"], _ARCH_OF_GOARCH[match["goarch"]]
-    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", tag) and "-" not in tag:
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", tag):
         return tag, None
     return None
 
@@ -117,10 +154,11 @@ def wanted_releases(tags, include=None, exclude=None):
     """
     Which releases and arches of `tags` a sync takes, after fnmatch include/exclude patterns.
 
-    A release tag ("40") selects every arch its index lists; per-arch tags ("40-amd64") select
-    their arch, and their release's index is still read (it names the OS). Tags that are neither
-    ("latest", "sha256-....sig") are left alone: a bare tag is a release only when it starts
-    with a digit or per-arch tags of it exist ("rawhide" beside "rawhide-amd64").
+    A release tag ("40", or "fedora-40" as the Foreman pipeline tags) selects every arch its
+    index lists; per-arch tags ("40-amd64", "fedora-40-amd64") select their arch, and their
+    release's index is still read (it names the OS). Tags that are neither ("latest",
+    "sha256-....sig", "40-mips") are left alone: a bare tag is a release only when per-arch
+    tags of it exist ("rawhide" beside "rawhide-amd64"), or it is a version number ("40").
 
     Returns:
         dict: {release: None for every arch, or a set of Fedora arches}.
@@ -131,20 +169,25 @@ def wanted_releases(tags, include=None, exclude=None):
     arch_releases = {parts[0] for parts in map(split_tag, tags) if parts and parts[1]}
     wanted = {}
     for tag in tags:
-        if include and not any(fnmatch.fnmatchcase(tag, pattern) for pattern in include):
-            continue
-        if exclude and any(fnmatch.fnmatchcase(tag, pattern) for pattern in exclude):
+        if not tag_selected(tag, include, exclude):
             continue
         parts = split_tag(tag)
         if parts is None:
             continue
         release, arch = parts
         if arch is None:
-            if release in arch_releases or release[0].isdigit():
+            if release in arch_releases or (release[0].isdigit() and "-" not in release):
                 wanted[release] = None
         elif wanted.get(release, set()) is not None:
             wanted.setdefault(release, set()).add(arch)
     return wanted
+
+
+def tag_selected(tag, include=None, exclude=None):
+    """Whether the remote's fnmatch `include`/`exclude` tag patterns select `tag`."""
+    if include and not any(fnmatch.fnmatchcase(tag, pattern) for pattern in include):
+        return False
+    return not (exclude and any(fnmatch.fnmatchcase(tag, pattern) for pattern in exclude))
 
 
 def load_json(data, tag, what):
@@ -206,9 +249,13 @@ def _count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def read_index(data, tag, release):
+def read_index(data, tag):
     """
-    Check the bytes of the image index tagged `tag` for `release`; return its IndexListings.
+    Check the bytes of the image index tagged `tag`; return its IndexListings.
+
+    The tag is the release ("40", the spec's tags; every `os.version` is `<os>-40`) or, as the
+    Foreman pipeline tags, the whole `os.version` ("fedora-40", release "40"; an OS name holds
+    no "-", as in theforeman/nboci-files).
 
     Raises:
         NetbootRuleError: It breaks a rule of the spec.
@@ -218,14 +265,21 @@ def read_index(data, tag, release):
     _check_netboot_type(tag, index, "the index", MEDIA_TYPE.INDEX_OCI, artifact_type=False)
     entries = index.get("manifests")
     _require(tag, isinstance(entries, list) and entries, "the index lists no manifests")
-    listings = [_index_listing(tag, entry, release) for entry in entries]
+    platforms = [entry.get("platform") for entry in entries if isinstance(entry, dict)]
+    tag_names_os = (
+        "-" in tag
+        and len(platforms) == len(entries)
+        and all(isinstance(p, dict) and p.get("os.version") == tag for p in platforms)
+    )
+    release = tag.split("-", 1)[1] if tag_names_os else tag
+    listings = [_index_listing(tag, entry, release, tag_names_os) for entry in entries]
     arches = [listing.arch for listing in listings]
     repeated = sorted({arch for arch in arches if arches.count(arch) > 1})
     _require(tag, not repeated, f"the index lists more than one manifest for {repeated}")
     return listings
 
 
-def _index_listing(tag, entry, release):
+def _index_listing(tag, entry, release, tag_names_os):
     _require(tag, isinstance(entry, dict), "an index entry is not a JSON object")
     digest = entry.get("digest")
     what = f"index entry {digest}"
@@ -251,19 +305,32 @@ def _index_listing(tag, entry, release):
         and len(os_version) > len(release) + 1,
         f"{what} platform os.version {os_version!r} is not '<os>-{release}'",
     )
-    return IndexListing(digest, entry["size"], _ARCH_OF_GOARCH[goarch], os_version)
+    return IndexListing(
+        digest,
+        entry["size"],
+        _ARCH_OF_GOARCH[goarch],
+        os_version,
+        release,
+        tag_names_os,
+        version_on_entry=ANNOTATION.NETBOOT_VERSION in _annotations(tag, entry, what),
+    )
 
 
-def read_manifest(data, tag, release, arch):
+def read_manifest(data, tag, release, arch, version_on_entry=False):
     """
     Check the bytes of the per-arch manifest `tag` names; return its ArchArtifact.
+
+    With `version_on_entry` (the index entry listing it carries the netboot version annotation,
+    as podman writes it) the manifest may go without that annotation.
 
     Raises:
         NetbootRuleError: It breaks a rule of the spec.
     """
     manifest = load_json(data, tag, "the manifest")
     _require(tag, manifest.get("schemaVersion") == 2, "the manifest schemaVersion is not 2")
-    _check_netboot_type(tag, manifest, "the manifest", MEDIA_TYPE.MANIFEST_OCI)
+    _check_netboot_type(
+        tag, manifest, "the manifest", MEDIA_TYPE.MANIFEST_OCI, version=not version_on_entry
+    )
     config = manifest.get("config")
     _require(
         tag,
@@ -296,6 +363,7 @@ def read_manifest(data, tag, release, arch):
         # own manifests carry none, so that their digests do not depend on a URL).
         source=annotations.get(ANNOTATION.TREE_URL) or annotations.get(ANNOTATION.SOURCE, ""),
         kernel_version=annotations.get(ANNOTATION.KERNEL_VERSION, ""),
+        version_annotated=ANNOTATION.NETBOOT_VERSION in annotations,
     )
 
 

@@ -3,6 +3,10 @@ The first stage of an OCI sync: check every selected netboot artifact, then fetc
 
 All manifests are read and checked before any blob is downloaded, so an upstream that breaks
 the spec costs no downloads. Blobs Pulp already stores are not downloaded again.
+
+Three formats are read (the remote's `formats` says which it accepts): the v1 spec, v1 as podman
+writes it for the Foreman pipeline (`netboot_oci_read`), and the March 2024 prototype
+(`netboot_prototype`), whose zstd layers are decompressed here. Each becomes the same BootTree.
 """
 
 import asyncio
@@ -14,16 +18,25 @@ from pulpcore.plugin.models import Artifact, ProgressReport
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 from pulpcore.plugin.util import get_domain
 
-from pulp_bootfiles.app.constants import GOARCH
+from pulp_bootfiles.app.constants import GOARCH, NETBOOT_FORMAT, NETBOOT_FORMATS
 from pulp_bootfiles.app.formats.netboot_oci import build_manifest, sha256_digest
 from pulp_bootfiles.app.formats.netboot_oci_read import (
+    IndexListing,
     NetbootRuleError,
+    load_json,
     read_index,
     read_manifest,
+    tag_selected,
     wanted_releases,
+)
+from pulp_bootfiles.app.formats.netboot_prototype import (
+    is_prototype_manifest,
+    is_prototype_tag,
+    read_prototype,
 )
 from pulp_bootfiles.app.formats.sbat import parse_sbat
 from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.oci_sync.layers import decompress_layer
 from pulp_bootfiles.app.oci_sync.registry import Registry
 from pulp_bootfiles.app.sync.first_stage import tree_digest
 
@@ -33,10 +46,11 @@ log = logging.getLogger(__name__)
 class NetbootTreeSpec:
     """A checked per-arch artifact and what its index says about it: one BootTree to make."""
 
-    def __init__(self, tag, listing, artifact):
+    def __init__(self, tag, listing, artifact, format):
         self.tag = tag
         self.listing = listing
         self.artifact = artifact
+        self.format = format
 
     def bootfiles(self):
         return [
@@ -87,12 +101,22 @@ class NetbootOCIFirstStage(Stage):
         async with ProgressReport(
             message="Downloading tag list", code="sync.downloading.tag_list", total=1
         ) as progress:
-            tags = await self.registry.tags()
+            # A registry may list a tag twice (across pages); each is read once.
+            tags = list(dict.fromkeys(await self.registry.tags()))
             await progress.aincrement()
-        wanted = wanted_releases(tags, self.remote.include_tags, self.remote.exclude_tags)
-        if not wanted:
+        include, exclude = self.remote.include_tags, self.remote.exclude_tags
+        wanted = wanted_releases(tags, include, exclude)
+        prototypes = [
+            tag
+            for tag in tags
+            if is_prototype_tag(tag)
+            and tag_selected(tag, include, exclude)
+            and not any(tag.startswith(f"{release}-") for release in wanted)
+        ]
+        if not wanted and not prototypes:
             raise SyncError(
-                f"no netboot tags ('<release>' or '<release>-<goarch>') in "
+                f"no netboot tags ('<release>', '<release>-<goarch>', '<os>-<release>', "
+                f"'<os>-<release>-<goarch>', or the prototype's '<name>-<version>-<arch>') in "
                 f"{self.remote.upstream_name} at {self.remote.url} match the remote's filters"
             )
         specs = []
@@ -102,6 +126,13 @@ class NetbootOCIFirstStage(Stage):
             for release, arches in sorted(wanted.items()):
                 specs.extend(await self._release(set(tags), release, arches))
                 await progress.aincrement()
+            for tag in sorted(prototypes):
+                spec = await self._prototype(tag)
+                if spec:
+                    specs.append(spec)
+                await progress.aincrement()
+        _check_formats(specs, self.remote.formats or NETBOOT_FORMATS)
+        _check_one_tree_each(specs)
         downloads = await self._download_missing(specs)
         for spec in specs:
             await self._emit(spec, downloads)
@@ -113,9 +144,7 @@ class NetbootOCIFirstStage(Stage):
                 f"tag {release}-*: the release index tag '{release}' is missing upstream "
                 "(it names the OS of each architecture)"
             )
-        listings = _parse(
-            read_index, await self.registry.manifest(release, release), release, release
-        )
+        listings = _parse(read_index, await self.registry.manifest(release, release), release)
         specs = []
         for listing in listings:
             if arches is not None and listing.arch not in arches:
@@ -124,15 +153,19 @@ class NetbootOCIFirstStage(Stage):
         return specs
 
     async def _arch(self, tags, release, listing):
+        """The per-arch manifest `listing` names; `release` is its index tag."""
         tag = f"{release}-{GOARCH[listing.arch]}"
+        data = None
         if tag in tags:
             data = await self.registry.manifest(tag, tag)
-            if sha256_digest(data) != listing.digest:
+            if sha256_digest(data) != listing.digest and not _single_entry_index(
+                data, tag, listing.digest
+            ):
                 raise SyncError(
                     f"tag {tag}: points at {sha256_digest(data)}, but index {release} lists "
                     f"{listing.digest} for {listing.arch}"
                 )
-        else:
+        if data is None or sha256_digest(data) != listing.digest:
             data = await self.registry.manifest(
                 listing.digest, release, digest=listing.digest, size=listing.size
             )
@@ -140,16 +173,36 @@ class NetbootOCIFirstStage(Stage):
             raise SyncError(
                 f"tag {tag}: the manifest is {len(data)} bytes, index {release} says {listing.size}"
             )
-        artifact = _parse(read_manifest, data, tag, release, listing.arch)
+        artifact = _parse(
+            read_manifest, data, tag, listing.release, listing.arch, listing.version_on_entry
+        )
         _note_reserialization(tag, artifact)
-        return NetbootTreeSpec(tag, listing, artifact)
+        spec_format = (
+            NETBOOT_FORMAT.V1
+            if artifact.version_annotated and not listing.tag_names_os
+            else NETBOOT_FORMAT.PODMAN
+        )
+        return NetbootTreeSpec(tag, listing, artifact, spec_format)
+
+    async def _prototype(self, tag):
+        """The March 2024 prototype manifest `tag` names; None when it is not one (an image)."""
+        data = await self.registry.manifest(tag, tag)
+        if not is_prototype_manifest(_parse(load_json, data, tag, "the manifest")):
+            log.info("tag %s: not a netboot artifact (no prototype annotations), left alone", tag)
+            return None
+        family, release, arch, artifact = _parse(read_prototype, data, tag)
+        listing = IndexListing(
+            artifact.digest, len(data), arch, f"{family}-{release}", release, tag_names_os=True
+        )
+        _note_reserialization(tag, artifact)
+        return NetbootTreeSpec(tag, listing, artifact, NETBOOT_FORMAT.PROTOTYPE)
 
     async def _download_missing(self, specs):
-        """Download each blob Pulp does not store yet, once; {sha256: DownloadResult}."""
+        """Download each file Pulp does not store yet, once; {sha256: unsaved Artifact}."""
         layers = {}
         for spec in specs:
             for item in spec.artifact.files:
-                layers.setdefault(item.file.sha256, (spec.tag, item.file))
+                layers.setdefault(item.file.sha256, (spec.tag, item))
         stored = await sync_to_async(_stored_sha256s)(list(layers))
         missing = [layers[sha256] for sha256 in layers if sha256 not in stored]
         limit = asyncio.Semaphore(self.remote.download_concurrency or 5)
@@ -159,30 +212,43 @@ class NetbootOCIFirstStage(Stage):
             total=len(missing),
         ) as progress:
 
-            async def download(tag, file):
+            async def download(tag, item):
                 async with limit:
-                    downloader = await self.registry.blob(
-                        f"sha256:{file.sha256}", file.size, tag, file.title
-                    )
-                    await progress.aincrement()
-                    return file.sha256, downloader
+                    return item.file.sha256, await self._download(tag, item, progress)
 
-            results = await asyncio.gather(*(download(tag, file) for tag, file in missing))
+            results = await asyncio.gather(*(download(tag, item) for tag, item in missing))
         return dict(results)
+
+    async def _download(self, tag, item, progress):
+        file, blob = item.file, item.blob
+        if blob is None:
+            result = await self.registry.blob(f"sha256:{file.sha256}", file.size, tag, file.title)
+            await progress.aincrement()
+            return Artifact(**result.artifact_attributes, file=result.path)
+        result = await self.registry.blob(blob.digest, blob.size, tag, file.title)
+        # Decompressing and hashing a large file: off the event loop.
+        path = await asyncio.to_thread(decompress_layer, result.path, blob, file, tag)
+        artifact = await asyncio.to_thread(
+            Artifact.init_and_validate,
+            path,
+            expected_digests={"sha256": file.sha256},
+            expected_size=file.size,
+        )
+        await progress.aincrement()
+        return artifact
 
     async def _emit(self, spec, downloads):
         """Put the spec's BootFiles, wait until saved, then its BootTree linked to them."""
         bootfiles = spec.bootfiles()
         file_dcs = []
         for bootfile, item in zip(bootfiles, spec.artifact.files, strict=True):
-            downloader = downloads.get(bootfile.sha256)
-            if downloader is None:
-                artifact = Artifact(sha256=bootfile.sha256, size=item.file.size)
-            else:
-                artifact = Artifact(**downloader.artifact_attributes, file=downloader.path)
+            artifact = downloads.get(bootfile.sha256) or Artifact(
+                sha256=bootfile.sha256, size=item.file.size
+            )
+            blob_digest = item.blob.digest if item.blob else f"sha256:{bootfile.sha256}"
             d_artifact = DeclarativeArtifact(
                 artifact=artifact,
-                url=self.registry.url(f"blobs/sha256:{bootfile.sha256}"),
+                url=self.registry.url(f"blobs/{blob_digest}"),
                 relative_path=bootfile.content_path,
                 remote=self.remote,
             )
@@ -201,6 +267,41 @@ def _parse(reader, *args):
         return reader(*args)
     except NetbootRuleError as exc:
         raise SyncError(str(exc)) from exc
+
+
+def _single_entry_index(data, tag, digest):
+    """Whether `data` is an index listing only `digest`: the per-arch tag of podman's manual
+    recipe (theforeman/nboci-files README), an index of one manifest."""
+    document = _parse(load_json, data, tag, "the index")
+    entries = document.get("manifests")
+    return (
+        isinstance(entries, list)
+        and len(entries) == 1
+        and isinstance(entries[0], dict)
+        and entries[0].get("digest") == digest
+    )
+
+
+def _check_formats(specs, accepted):
+    for spec in specs:
+        if spec.format not in accepted:
+            raise SyncError(
+                f"tag {spec.tag}: written in the {spec.format} format, which the remote does "
+                f"not accept (its formats: {', '.join(accepted)})"
+            )
+
+
+def _check_one_tree_each(specs):
+    """Two tags giving one (release, arch) would make two trees where a version holds one."""
+    seen = {}
+    for spec in specs:
+        key = (spec.artifact.release, spec.listing.arch)
+        if key in seen:
+            raise SyncError(
+                f"tags {seen[key]} and {spec.tag} both give release {key[0]} {key[1]}; "
+                "select one with the remote's include_tags or exclude_tags"
+            )
+        seen[key] = spec.tag
 
 
 def _stored_sha256s(sha256s):

@@ -173,7 +173,7 @@ def test_a_manifest_that_is_not_one_is_refused(data, rule):
 
 
 def test_an_index_reads_into_listings():
-    listings = read_index(INDEX, "40", "40")
+    listings = read_index(INDEX, "40")
     assert [(entry.arch, entry.family, entry.size) for entry in listings] == [
         ("x86_64", "fedora", 1541),
         ("aarch64", "fedora", 1337),
@@ -217,7 +217,7 @@ def _entry(index, **changes):
 )
 def test_an_index_breaking_a_rule_is_refused(change, rule):
     with pytest.raises(NetbootRuleError) as error:
-        read_index(_edit(INDEX, change), "40", "40")
+        read_index(_edit(INDEX, change), "40")
     assert str(error.value).startswith("tag 40: ")
     assert rule in str(error.value)
 
@@ -229,8 +229,10 @@ def test_an_index_breaking_a_rule_is_refused(change, rule):
         ("40-amd64", ("40", "x86_64")),
         ("rawhide-arm64", ("rawhide", "aarch64")),
         ("40-s390x", ("40", "s390x")),
-        ("40-mips", None),
-        ("sha256-abc.sig", None),
+        ("fedora-40-amd64", ("fedora-40", "x86_64")),
+        ("40-mips", ("40-mips", None)),
+        ("sha256-abc.sig", ("sha256-abc.sig", None)),
+        ("a/b", None),
     ],
 )
 def test_split_tag(tag, parts):
@@ -249,8 +251,14 @@ def test_split_tag(tag, parts):
     ],
 )
 def test_wanted_releases(include, exclude, wanted):
-    tags = ["40", "40-amd64", "40-arm64", "41", "41-amd64", "latest", "sha256-1.sig"]
+    tags = ["40", "40-amd64", "40-arm64", "41", "41-amd64", "latest", "sha256-1.sig", "40-mips"]
     assert wanted_releases(tags, include, exclude) == wanted
+
+
+def test_wanted_releases_of_the_foreman_pipeline():
+    tags = ["fedora-40", "fedora-40-amd64", "fedora-40-arm64", "centos-stream9", "latest"]
+    assert wanted_releases(tags) == {"fedora-40": None}
+    assert wanted_releases(tags, ["*-arm64"]) == {"fedora-40": {"aarch64"}}
 
 
 @pytest.mark.parametrize(
@@ -285,7 +293,7 @@ SPEC_EXAMPLES = Path(__file__).parent / "data" / "corpus" / "netboot-oci-spec"
 def test_the_specs_own_index_example_is_read():
     """The index exactly as the spec shows it: no index-level artifactType (podman writes
     none), annotations and artifactType on the entries."""
-    listings = read_index((SPEC_EXAMPLES / "index.json").read_bytes(), "40", "40")
+    listings = read_index((SPEC_EXAMPLES / "index.json").read_bytes(), "40")
     assert [(entry.arch, entry.family, entry.size) for entry in listings] == [
         ("x86_64", "fedora", 1541),
         ("aarch64", "fedora", 1342),
