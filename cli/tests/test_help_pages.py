@@ -92,7 +92,11 @@ def test_access_help(no_api: None, args: list[str]) -> None:
             ["--upstream-name", "--include-tags", "--exclude-tags", "--url", "--password"],
             ["--bootloaders", "--openpgp-keys"],
         ),
-        (["remote", "--type", "oci", "update"], ["--upstream-name", "--include-tags"], []),
+        (
+            ["remote", "--type", "oci", "update"],
+            ["--upstream-name", "--include-tags", "--format"],
+            [],
+        ),
         (["remote", "update"], ["--openpgp-keys", "--bootloaders"], ["--upstream-name"]),
         (["repository", "sync"], ["--remote", "oci:<name>", "--mirror / --no-mirror"], []),
         (["repository", "push"], ["--repository", "--remote", "--version"], []),

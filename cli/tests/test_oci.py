@@ -54,6 +54,21 @@ def test_oci_remote_lifecycle(cli, pulp, name):
     assert (remote["url"], remote["upstream_name"]) == ("http://127.0.0.1:5000", "other/netboot")
     assert (remote["include_tags"], remote["exclude_tags"]) == (None, ["latest"])
     assert remote["pulp_labels"] == {"os": "fedora"}
+    assert remote["formats"] is None  # every format
+
+    cli(
+        "remote --type oci update",
+        "--format",
+        "netboot-v1",
+        "--format",
+        "foreman-pipeline",
+        name=name,
+    )
+    assert pulp.get(remote["pulp_href"])["formats"] == ["netboot-v1", "foreman-pipeline"]
+    assert (
+        "'nboci'"
+        in cli("remote --type oci update", "--format", "nboci", name=name, expect=2).stderr
+    )
 
     cli("remote --type oci destroy", name=name)
     assert pulp.list(OCI_REMOTES, name=name) == []

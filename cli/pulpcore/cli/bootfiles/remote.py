@@ -46,6 +46,8 @@ OCI_URL_SCHEMES = ("http", "https")
 BOOTLOADERS_SCHEMA = s.Schema({s.Optional(str): {s.Optional(str): [str]}})
 # A tag as the OCI distribution spec allows it, plus fnmatch's wildcards (* ? [ ] !).
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.*?\[\]!-]{1,128}$")
+# The server's NETBOOT_FORMATS (the CLI does not import the server package).
+NETBOOT_FORMATS = ("netboot-v1", "foreman-pipeline", "nboci-prototype")
 
 
 def _url_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -224,6 +226,15 @@ bootfiles_remote_options = [
             "Tags to leave out, as a JSON list of fnmatch patterns (or @file): "
             '\'["*-s390x"]\'. Empty or "null" leaves nothing out.'
         ),
+    ),
+    pulp_option(
+        "--format",
+        "formats",
+        multiple=True,
+        type=click.Choice(NETBOOT_FORMATS),
+        callback=lambda ctx, param, value: list(value) or None,
+        allowed_with_contexts=oci_context,
+        help=_("An artifact format to accept (repeat for several); not given accepts every one."),
     ),
 ]
 upstream_name_help = _("Name of the repository in the registry, e.g. 'fedora/netboot'.")
