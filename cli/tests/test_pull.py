@@ -175,6 +175,7 @@ def test_tampered_layer_leaves_the_old_set(cli, served, tmp_path, proxy):
     result = pull(cli, reference, tmp_path, 1)
     assert "/blobs/sha256:" in result.stderr and "with digest sha256:" in result.stderr
     assert served_files(tmp_path) == before
+    assert not list((tmp_path / ".pulp-bootfiles").glob("*/partial-*"))
 
 
 def test_token_auth(cli, served, tmp_path, proxy):

@@ -188,7 +188,11 @@ def _apply(registry, ref, layout, plan: Plan, dest: Path, progress) -> PullResul
         store.check_entries(names)
         previous = {digest: path for path, digest in store.record(store.current_id()).items()}
         partial = store.new_partial()
-        downloaded, reused = _fill(registry, plan, partial, store, previous, progress)
+        try:
+            downloaded, reused = _fill(registry, plan, partial, store, previous, progress)
+        except BaseException:  # refused or failed: nothing of it stays (a kill: the next pull)
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         record = {path: layer.digest for path, layer in plan.files.items()}
         store.publish(partial, set_id, record, names)
     progress(f"{dest} serves {ref} (set {set_id})")
