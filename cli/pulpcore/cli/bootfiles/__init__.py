@@ -9,6 +9,7 @@ from pulp_glue.common.i18n import get_translation
 from pulp_cli.generic import pulp_group
 from pulpcore.cli.bootfiles.content import content
 from pulpcore.cli.bootfiles.distribution import distribution
+from pulpcore.cli.bootfiles.pull import pull_command
 from pulpcore.cli.bootfiles.remote import remote
 from pulpcore.cli.bootfiles.repository import repository
 
@@ -31,4 +32,5 @@ def mount(main: click.Group, **kwargs: t.Any) -> None:
     bootfiles_group.add_command(repository)
     bootfiles_group.add_command(distribution)
     bootfiles_group.add_command(content)
+    bootfiles_group.add_command(pull_command)
     main.add_command(bootfiles_group)

@@ -1,0 +1,1 @@
+New `pulp bootfiles pull` (and `pulp_glue.bootfiles.pull.pull` for scripts) keeps a TFTP/HTTP boot root in step with a distribution from the registry alone: flat, tftp, foreman and nboci layouts, only new layers downloaded, every digest and an optional signature policy checked, and the new set switched in with one rename.
