@@ -32,7 +32,7 @@ RUBY_GENERATOR=7.10.0
 # Debian packages: the generator's JVM, Ruby and the gems the faraday-library client requires.
 DEBIAN_PACKAGES=(default-jre-headless ruby ruby-faraday ruby-marcel)
 
-log() { printf '[bindings] %s\n' "$*" >&2; }
+log() { printf '[bindings %ss] %s\n' "$SECONDS" "$*" >&2; }
 
 system_packages() {
   local missing=() package
@@ -145,15 +145,26 @@ generate() {
   wait "$python_pid" || { log "Python generation failed: see $OUT/work/python.log"; exit 1; }
 }
 
+replace_line() {
+  # replace_line FILE OLD NEW: the whole line OLD becomes NEW; fails if FILE has no such line.
+  grep -qxF -- "$2" "$1" || { log "$1: no line '$2' to replace"; exit 1; }
+  OLD=$2 NEW=$3 "$VENV/bin/python" -c 'import os, pathlib, sys
+path = pathlib.Path(sys.argv[1])
+lines = path.read_text().split("\n")
+path.write_text("\n".join(os.environ["NEW"] if l == os.environ["OLD"] else l for l in lines))' "$1"
+}
+
 finish_python() {
-  local client config
+  local client package
   for client in "$OUT"/python/*-client; do
-    # Pulp's hrefs are path parameters ("{..._href}sync/"): their slashes must stay slashes,
-    # as Pulp's own configuration template has it; the stock one percent-encodes them.
-    config=$(ls "$client"/pulpcore/client/*/configuration.py)
-    sed -i "s|self.safe_chars_for_path_param = ''|self.safe_chars_for_path_param = '/'|" "$config"
-    grep -q "self.safe_chars_for_path_param = '/'" "$config" \
-      || { log "$config: no safe_chars_for_path_param to set to '/'"; exit 1; }
+    package=$(basename "$client" -client)
+    # Two settings Pulp's own templates change, so the clients behave as Pulp's do. Pulp's hrefs
+    # are path parameters ("{..._href}sync/"): their slashes must stay slashes, which the stock
+    # configuration percent-encodes. The distribution is named <package>-client, as on PyPI.
+    replace_line "$client/pulpcore/client/$package/configuration.py" \
+      "        self.safe_chars_for_path_param = ''" "        self.safe_chars_for_path_param = '/'"
+    replace_line "$client/pyproject.toml" "name = \"pulpcore.client.$package\"" \
+      "name = \"$package-client\""
     # pulpcore and pulpcore.client are shared by every client and by the pulpcore server.
     for init in "$client/pulpcore/__init__.py" "$client/pulpcore/client/__init__.py"; do
       printf 'from pkgutil import extend_path\n\n__path__ = extend_path(__path__, __name__)\n' \
