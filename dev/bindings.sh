@@ -135,7 +135,7 @@ generate() {
   python_jar=$(generator_jar "$PYTHON_GENERATOR")
   ruby_jar=$(generator_jar "$RUBY_GENERATOR")
   rm -rf "$OUT/python" "$OUT/ruby" "$OUT/gems" "$OUT/venv"
-  log "generating the Python (openapi-generator $PYTHON_GENERATOR) and Ruby ($RUBY_GENERATOR) clients"
+  log "generating the clients: Python (openapi-generator $PYTHON_GENERATOR), Ruby ($RUBY_GENERATOR)"
   java -jar "$python_jar" batch --fail-fast "$OUT"/work/python-*.config.json \
     >"$OUT/work/python.log" 2>&1 &
   local python_pid=$!
@@ -183,7 +183,8 @@ finish_ruby() {
   local gem requires=()
   mkdir -p "$OUT/gems"
   for gem in "$OUT"/ruby/*_client; do
-    (cd "$gem" && gem build "$(basename "$gem").gemspec" >"$OUT/work/gem.log" 2>&1 && mv ./*.gem "$OUT/gems/") \
+    (cd "$gem" && gem build "$(basename "$gem").gemspec" >"$OUT/work/gem.log" 2>&1 \
+      && mv ./*.gem "$OUT/gems/") \
       || { log "gem build failed in $gem: see $OUT/work/gem.log"; exit 1; }
     requires+=(-I "$gem/lib" -r "$(basename "$gem")")
   done
@@ -194,7 +195,7 @@ system_packages
 mkdir -p "$OUT/work"
 fetch_schemas
 stamp=$(cat "$OUT"/schema/*.json "$0" | sha256sum | cut -c1-16)
-if [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ]; then
+if [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ] && [ -x "$OUT/venv/bin/python" ]; then
   log "up to date in $OUT"
   exit 0
 fi

@@ -29,17 +29,21 @@ end
 bootfiles = PulpBootfilesClient::ApiClient.new(
   configure(PulpBootfilesClient::Configuration.new, api, user, password)
 )
-core = PulpcoreClient::ApiClient.new(configure(PulpcoreClient::Configuration.new, api, user, password))
+core = PulpcoreClient::ApiClient.new(
+  configure(PulpcoreClient::Configuration.new, api, user, password)
+)
 tasks = PulpcoreClient::TasksApi.new(core)
 
 # Katello's polling of a Pulp task (its Pulp3 task presenter): read until it is final.
 def wait(tasks, task_href)
-  deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + TASK_TIMEOUT
+  deadline = Time.now + TASK_TIMEOUT
   loop do
     task = tasks.read(task_href)
     return task if task.state == "completed"
-    raise "task #{task_href} #{task.state}: #{task.error.inspect}" if %w[failed canceled].include?(task.state)
-    raise "task #{task_href} not finished in #{TASK_TIMEOUT} s" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+    if %w[failed canceled].include?(task.state)
+      raise "task #{task_href} #{task.state}: #{task.error.inspect}"
+    end
+    raise "task #{task_href} not finished in #{TASK_TIMEOUT} s" if Time.now > deadline
 
     sleep 0.3
   end
@@ -72,19 +76,23 @@ sync = repositories.sync(
 sync_task = wait(tasks, sync.task)
 version_href = repositories.read(repository.pulp_href).latest_version_href
 
+distributions = PulpBootfilesClient::DistributionsBootfilesApi.new(bootfiles)
 distribution_task = wait(
   tasks,
-  PulpBootfilesClient::DistributionsBootfilesApi.new(bootfiles).create(
+  distributions.create(
     PulpBootfilesClient::BootfilesBootfilesDistribution.new(
       name: name, base_path: name, repository_version: version_href
     )
   ).task
 )
-distribution = PulpBootfilesClient::DistributionsBootfilesApi.new(bootfiles)
-                                                              .read(distribution_task.created_resources.first)
+distribution = distributions.read(distribution_task.created_resources.first)
 
-trees = all_pages(PulpBootfilesClient::ContentTreesApi.new(bootfiles), repository_version: version_href)
-files = all_pages(PulpBootfilesClient::ContentFilesApi.new(bootfiles), repository_version: version_href)
+trees = all_pages(
+  PulpBootfilesClient::ContentTreesApi.new(bootfiles), repository_version: version_href
+)
+files = all_pages(
+  PulpBootfilesClient::ContentFilesApi.new(bootfiles), repository_version: version_href
+)
 
 puts JSON.generate(
   remote: remote.pulp_href,
