@@ -99,6 +99,7 @@ class IndexFirstStage(Stage):
         super().__init__()
         self.remote = remote
         self.deferred = remote.policy != Remote.IMMEDIATE
+        _refuse_tree_options(remote, index_url)
         # Checked whole before the first download: a bad index costs nothing else.
         self.trees = indexed_trees(remote.url, data, index_url)
 
@@ -147,3 +148,15 @@ class IndexFirstStage(Stage):
             remote=self.remote,
         )
         return DeclarativeContent(content=tree.boottree(), d_artifacts=[artifact])
+
+
+def _refuse_tree_options(remote, index_url):
+    """Options that choose and verify packages have nothing to act on here: say so rather
+    than sync as if they had been applied."""
+    for option in ("bootloaders", "openpgp_keys"):
+        if getattr(remote, option):
+            raise SyncError(
+                f"{index_url}: the remote's {option} apply to tree roots, and this is a Pulp "
+                "distribution root, whose index records the upstream's packages and "
+                "signatures (source_package, signing_key_id); unset it to sync from here"
+            )
