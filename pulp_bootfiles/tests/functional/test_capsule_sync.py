@@ -10,7 +10,6 @@ client_cert, client_key and ca_cert.
 
 import hashlib
 import json
-import shutil
 import uuid
 
 import pytest
@@ -28,7 +27,7 @@ from pulp_bootfiles.tests.functional.test_chain_of_trust import (
     packages_with_real_bootloaders,
 )
 from pulp_bootfiles.tests.functional.test_serve import registry_get
-from pulp_bootfiles.tests.functional.tls_front import TLSFront
+from pulp_bootfiles.tests.functional.tls_front import TLSFront, nginx_binary
 
 INDEX = ".bootfiles.json"
 FILE_FIELDS = (
@@ -150,19 +149,20 @@ def test_capsule_mirrors_every_tree_and_resyncs_with_the_index_only(
     assert latest(pulp, capsule) == version
 
 
-def test_on_demand_capsule_defers_the_files(
-    pulp, netboot_upstream, remote_factory, repository_factory, sync, distribution_factory
+def test_on_demand_capsule_fetches_each_file_on_first_request(
+    fixture_server, remote_factory, repository_factory, sync, distribution_factory
 ):
+    directory = fixture_server.root / f"root-{uuid.uuid4().hex[:8]}"
+    _write_root(directory)  # new bytes: nothing Pulp stores already
     capsule = repository_factory()
-    remote = remote_factory(root_url(netboot_upstream["distribution"]), policy="on_demand")
-    sync(capsule, remote)
-    files, trees = served(pulp, latest(pulp, capsule))
-    upstream_files, upstream_trees = served(pulp, latest(pulp, netboot_upstream["repository"]))
-    assert (files, trees) == (upstream_files, upstream_trees)
+    sync(capsule, remote_factory(fixture_server.url(directory.name) + "/", policy="on_demand"))
+    kernel = f"/{directory.name}/40/x86_64/images/pxeboot/vmlinuz"
+    assert kernel not in fixture_server.requests
     mirror = distribution_factory(repository=capsule["pulp_href"])
-    kernel = "40/x86_64/images/pxeboot/vmlinuz"
-    body = requests.get(root_url(mirror) + kernel, timeout=60).content
-    assert hashlib.sha256(body).hexdigest() == files[kernel]["sha256"]
+    body = requests.get(root_url(mirror) + "40/x86_64/images/pxeboot/vmlinuz", timeout=60)
+    assert body.status_code == 200
+    assert body.content == (directory / kernel.split("/", 2)[2]).read_bytes()
+    assert kernel in fixture_server.requests
 
 
 @pytest.fixture
@@ -350,7 +350,7 @@ def test_unreachable_upstream_fails_naming_the_url(
 @pytest.fixture(scope="module")
 def tls_front(tmp_path_factory):
     """nginx with TLS in front of the content app, requiring a client certificate."""
-    if shutil.which("nginx") is None:
+    if nginx_binary() is None:
         pytest.fail("nginx is missing: dev/stack.sh installs it")
     with TLSFront(tmp_path_factory.mktemp("tls"), upstream=CONTENT) as front:
         yield front

@@ -10,6 +10,7 @@ each request's status and the client certificate's subject.
 import datetime
 import ipaddress
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -80,6 +81,11 @@ def _certificate(subject, key, issuer, issuer_key, *, ca=False, server=False):
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
+def nginx_binary():
+    """nginx, also where Debian puts it outside a user's PATH; None when not installed."""
+    return shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -113,7 +119,7 @@ class TLSFront:
 
     def __enter__(self):
         self.process = subprocess.Popen(
-            ["nginx", "-p", str(self.dir), "-e", str(self.dir / "error.log")]
+            [nginx_binary(), "-p", str(self.dir), "-e", str(self.dir / "error.log")]
             + ["-c", str(self.dir / "nginx.conf"), "-g", "daemon off;"]
         )
         deadline = time.monotonic() + 10
