@@ -200,7 +200,11 @@ class BootfilesRemoteSerializer(RemoteSerializer):
     """A Fedora-style tree to sync from."""
 
     url = serializers.CharField(
-        help_text=_("URL of the tree root, the directory that holds '.treeinfo'."),
+        help_text=_(
+            "URL of the tree root, the directory that holds '.treeinfo'; or of another Pulp's "
+            "bootfiles distribution ('<content origin>/pulp/content/<base_path>/'), whose "
+            "'.bootfiles.json' lists the trees to sync, all of them (a capsule)."
+        ),
     )
     policy = serializers.ChoiceField(
         help_text=_(

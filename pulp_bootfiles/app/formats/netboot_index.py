@@ -8,7 +8,9 @@ timestamps of its own):
     {"format": "pulp-bootfiles-index", "version": 1,
      "trees": [{"release": "40", "arch": "x86_64", "family": "Fedora", "short": "Fedora",
                 "variant": "Everything", "build_timestamp": 1713000000,
-                "kernel_version": "6.8.5-301.fc40.x86_64",
+                "kernel_version": "6.8.5-301.fc40.x86_64", "digest": "...",
+                "source_url": "https://.../40/Everything/x86_64/os/",
+                "boot_iso_bootloaders": null,
                 "files": [{"name": "vmlinuz", "path": "images/pxeboot/vmlinuz",
                            "sha256": "...", "size": 15000000, "source_package": "",
                            "source_package_checksum": "", "signing_key_id": "",
@@ -16,8 +18,15 @@ timestamps of its own):
                 "treeinfo": {"path": ".treeinfo", "sha256": "...", "size": 1424}}]}
 
 Paths are relative to the tree's directory `<release>/<arch>/`. `size` is null for a file
-Pulp has not downloaded yet (on_demand). Pure: no Django; `read_index` checks everything it
-reads and names the file and the place of each problem.
+Pulp has not downloaded yet (on_demand). `digest` is the BootTree's identity, `source_url` its
+provenance: with them a capsule syncing from the index makes the same tree units and the same
+OCI manifests. Readers are tolerant of what later writers add within version 1: unknown keys
+are ignored, and `digest`, `source_url` and `boot_iso_bootloaders` (added after the first
+writers) read as "", "" and null when absent. `sbat` is null or a list of SBAT entries, each an
+object of the six `formats.sbat.FIELDS`.
+
+Pure: no Django; `read_index` checks everything it reads and names the file and the place of
+each problem.
 """
 
 import json
@@ -25,12 +34,14 @@ import re
 from dataclasses import asdict, dataclass
 
 from pulp_bootfiles.app.formats.paths import path_problem
+from pulp_bootfiles.app.formats.sbat import FIELDS as SBAT_FIELDS
 
 INDEX_NAME = ".bootfiles.json"
 FORMAT, VERSION = "pulp-bootfiles-index", 1
 MAX_INDEX_SIZE = 16 * 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
+# A release, arch or flat file name: one path component, not ".", ".." or a dot file.
+_COMPONENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 class NetbootIndexError(ValueError):
@@ -60,6 +71,9 @@ class IndexTree:
     kernel_version: str
     files: tuple  # of IndexFile, sorted by path
     treeinfo: IndexFile | None  # the tree's .treeinfo (name ".treeinfo")
+    digest: str = ""  # the BootTree's digest ("" from writers before it was listed)
+    source_url: str = ""  # the tree root it was synced from (provenance)
+    boot_iso_bootloaders: dict | None = None  # BootTree.boot_iso_bootloaders
 
 
 def render_index(trees) -> bytes:
@@ -142,9 +156,6 @@ def _file(body, where, name_required=True):
     problem = path_problem(path)
     if problem:
         raise where.error(f"path {path!r} {problem}")
-    sbat = body.get("sbat")
-    if sbat is not None and not isinstance(sbat, list):
-        raise where.error("'sbat' must be a list or null")
     return IndexFile(
         name=_text(body, "name", where, _COMPONENT) if name_required else ".treeinfo",
         path=path,
@@ -153,8 +164,28 @@ def _file(body, where, name_required=True):
         source_package=_text(body, "source_package", where, required=False),
         source_package_checksum=_text(body, "source_package_checksum", where, required=False),
         signing_key_id=_text(body, "signing_key_id", where, required=False),
-        sbat=sbat,
+        sbat=_sbat(body.get("sbat"), where),
     )
+
+
+def _sbat(sbat, where):
+    """Null, or SBAT entries as BootFile.sbat keeps them (they go into OCI annotations)."""
+    if sbat is None:
+        return None
+    if not isinstance(sbat, list):
+        raise where.error("'sbat' must be a list or null")
+    for i, entry in enumerate(sbat):
+        if not isinstance(entry, dict) or set(entry) != set(SBAT_FIELDS):
+            raise where.error(f"sbat[{i}] must be an object of {', '.join(SBAT_FIELDS)}")
+        generation = entry["component_generation"]
+        texts = [entry[key] for key in SBAT_FIELDS if key != "component_generation"]
+        if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+            raise where.error(f"sbat[{i}]: 'component_generation' must be a non-negative integer")
+        if not all(
+            isinstance(text, str) and "," not in text and "\n" not in text for text in texts
+        ):
+            raise where.error(f"sbat[{i}]: fields must be strings without ',' or newlines")
+    return sbat
 
 
 def _tree(body, where):
@@ -166,7 +197,16 @@ def _tree(body, where):
     paths = [entry.path for entry in files]
     if len(set(paths)) != len(paths):
         raise where.error("lists a path twice")
+    names = [entry.name for entry in files]  # OCI layer titles
+    if len(set(names)) != len(names):
+        raise where.error("lists a file name twice")
     treeinfo = body.get("treeinfo")
+    digest = _text(body, "digest", where, required=False)
+    if digest and not _SHA256.fullmatch(digest):
+        raise where.error(f"'digest' {digest!r} is not valid")
+    boot_iso_bootloaders = body.get("boot_iso_bootloaders")
+    if boot_iso_bootloaders is not None and not isinstance(boot_iso_bootloaders, dict):
+        raise where.error("'boot_iso_bootloaders' must be an object or null")
     return IndexTree(
         release=_text(body, "release", where, _COMPONENT),
         arch=_text(body, "arch", where, _COMPONENT),
@@ -177,4 +217,7 @@ def _tree(body, where):
         kernel_version=_text(body, "kernel_version", where, required=False),
         files=files,
         treeinfo=None if treeinfo is None else _file(treeinfo, where.at("treeinfo"), False),
+        digest=digest,
+        source_url=_text(body, "source_url", where, required=False),
+        boot_iso_bootloaders=boot_iso_bootloaders,
     )

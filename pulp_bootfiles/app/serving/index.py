@@ -139,6 +139,9 @@ def _listed(tree, served) -> IndexTree:
         None
         if treeinfo is None
         else IndexFile(TREEINFO_NAME, TREEINFO_NAME, treeinfo.sha256, treeinfo.size),
+        tree.digest,
+        tree.source_url,
+        tree.boot_iso_bootloaders,
     )
 
 

@@ -84,3 +84,14 @@ def _stop_past(downloader, limit, what, url):
             raise SyncError(f"{what} from {url} is larger than {limit} bytes; refusing the rest")
 
     downloader.handle_data = handle_bounded
+
+
+async def fetch_unless_missing(remote, url, what, **limits):
+    """`fetch`, or None when the server answers 404 (the file is not there; nothing retried)."""
+    try:
+        return await fetch(remote, url, what, **limits)
+    except SyncError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, aiohttp.ClientResponseError) and cause.status == 404:
+            return None
+        raise

@@ -27,18 +27,19 @@ log = logging.getLogger(__name__)
 class BootTreeFirstStage(Stage):
     """Emit the BootFiles of the remote's tree, wait until they are saved, then its BootTree."""
 
-    def __init__(self, remote, repository):
+    def __init__(self, remote, repository, treeinfo_download=None):
         super().__init__()
         self.remote = remote
         self.repository = repository
         self.deferred = remote.policy != Remote.IMMEDIATE
+        self.treeinfo_download = treeinfo_download  # when `sync.source` fetched it already
 
     async def run(self):
         treeinfo_url = tree_url(self.remote.url, TREEINFO_NAME)
         async with ProgressReport(
             message="Downloading .treeinfo", code="sync.downloading.treeinfo", total=1
         ) as progress:
-            download = await fetch(
+            download = self.treeinfo_download or await fetch(
                 self.remote, treeinfo_url, TREEINFO_NAME, max_size=MAX_TREEINFO_SIZE
             )
             treeinfo = parse_or_fail(

@@ -23,7 +23,16 @@ FILES = (
         "shim-x64-15.8-3.x86_64",
         "sha256:" + "c" * 64,
         "a15b79cc8a3a6f53",
-        [["sbat", "1", "SBAT Version"], ["shim", "4", "UEFI shim"]],
+        [
+            {
+                "component_name": "shim",
+                "component_generation": 4,
+                "vendor_name": "UEFI shim",
+                "vendor_package_name": "shim",
+                "vendor_version": "1",
+                "vendor_url": "https://github.com/rhboot/shim",
+            }
+        ],
     ),
 )
 TREE = IndexTree(
