@@ -28,7 +28,7 @@ from pulp_bootfiles.app.formats.netboot_oci import (
     sha256_digest,
 )
 from pulp_bootfiles.app.formats.sbat import sbat_text
-from pulp_bootfiles.app.oci_blobs import artifacts_by_content, blob_for_artifact, empty_config_blob
+from pulp_bootfiles.app.oci_blobs import blob_for_source, empty_config_blob, layer_sources
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ def oci_content_for(trees):
     """
     Get or create the OCI content of `trees` in the current domain.
 
-    A tree is left out (and logged) when one of its files has no Artifact yet (on_demand):
-    its layer size is unknown until the file is downloaded.
+    A file not downloaded yet (on_demand) is a layer of the size its upstream announced at
+    sync; a tree is left out (and logged) when that size is unknown for one of its files.
 
     Args:
         trees (iterable of BootTree): Trees, at most one per (release, arch).
@@ -52,19 +52,19 @@ def oci_content_for(trees):
     listed = defaultdict(list)
     for tree in sorted(trees, key=lambda tree: (tree.release, tree.arch)):
         files = sorted(tree.files.all(), key=lambda bootfile: bootfile.name)
-        artifacts = artifacts_by_content(files)
-        if not files or None in artifacts.values():
+        sources = layer_sources(files)
+        if not files or None in sources.values():
             log.info(
                 "No OCI artifact for tree %s %s %s: %s.",
                 tree.family,
                 tree.release,
                 tree.arch,
-                "some files are not downloaded yet" if files else "it has no files",
+                "the size of a file not downloaded yet is unknown" if files else "it has no files",
             )
             continue
         config_blob = config_blob or empty_config_blob(domain)
         layers = [
-            blob_for_artifact(f"sha256:{bootfile.sha256}", artifacts[bootfile.pk], domain)
+            blob_for_source(f"sha256:{bootfile.sha256}", sources[bootfile.pk], domain)
             for bootfile in files
         ]
         data = build_manifest(
@@ -72,7 +72,7 @@ def oci_content_for(trees):
                 NetbootFile(
                     title=bootfile.name,
                     sha256=bootfile.sha256,
-                    size=artifacts[bootfile.pk].size,
+                    size=sources[bootfile.pk].size,
                     src_path=bootfile.relative_path,
                     src_rpm=bootfile.source_package,
                     src_rpm_key=bootfile.signing_key_id,

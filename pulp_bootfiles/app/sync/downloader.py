@@ -135,6 +135,19 @@ def response_problem(exc):
 class OffloadedHttpDownloader(OffloadedDiskWork, HttpDownloader):
     """pulpcore's HttpDownloader, with its disk and hashing work off the event loop."""
 
+    async def announced_size(self):
+        """
+        The size the server announces for the URL (a HEAD request with the remote's session,
+        auth and proxy), or None when it answers otherwise than 200 with a Content-Length.
+        """
+        async with self.session.head(
+            self.url, proxy=self.proxy, proxy_auth=self.proxy_auth, auth=self.auth
+        ) as response:
+            length = response.headers.get("Content-Length", "")
+            if response.status != 200 or not (length.isascii() and length.isdigit()):
+                return None
+            return int(length)
+
 
 class OffloadedRegistryDownloader(OffloadedDiskWork, RegistryAuthHttpDownloader):
     """pulp_container's token-auth registry downloader, its disk work off the event loop."""

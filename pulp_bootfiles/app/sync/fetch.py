@@ -52,6 +52,20 @@ async def fetch(remote, url, what, expected_digests=None, expected_size=None, ma
         return await downloader.run()
 
 
+async def announced_size(remote, url):
+    """
+    The size of `url` as its server announces it, or None when it does not say (or the URL is
+    not HTTP). Used for files not downloaded at sync (on_demand): the download later checks it.
+    """
+    downloader = remote.get_downloader(url=url)
+    if not hasattr(downloader, "announced_size"):
+        return None
+    try:
+        return await downloader.announced_size()
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+
+
 @contextmanager
 def download_errors(what, url, where=""):
     """

@@ -1,5 +1,6 @@
 """The first stage of a tree sync: `.treeinfo`, its images, the bootloaders, then the tree."""
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync import boot_iso_check
 from pulp_bootfiles.app.sync.bootloaders import BootloaderSource
 from pulp_bootfiles.app.sync.errors import parse_or_fail
-from pulp_bootfiles.app.sync.fetch import fetch, tree_url
+from pulp_bootfiles.app.sync.fetch import announced_size, fetch, tree_url
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,10 @@ class BootTreeFirstStage(Stage):
             await progress.aincrement()
 
         # Images go first so that their downloads run while bootloaders are extracted.
-        file_dcs = [self._image(treeinfo, image) for image in treeinfo.images]
+        sizes = await self._announced_sizes(treeinfo) if self.deferred else {}
+        file_dcs = [
+            self._image(treeinfo, image, sizes.get(image.path)) for image in treeinfo.images
+        ]
         for dc in file_dcs:
             await self.put(dc)
         bootloaders = BootloaderSource(
@@ -96,7 +100,24 @@ class BootTreeFirstStage(Stage):
             return default_bootloaders(treeinfo.arch, treeinfo.short)
         return dict(self.remote.bootloaders.get(treeinfo.arch, {}))
 
-    def _image(self, treeinfo, image):
+    async def _announced_sizes(self, treeinfo):
+        """
+        {path: size} of the images a deferred sync does not download, as the upstream announces
+        them (HEAD): the tree's OCI manifest needs every layer's size before any byte is fetched.
+        pulpcore checks the size when the file is downloaded, so a wrong one fails then.
+        """
+        paths = [image.path for image in treeinfo.images]
+        sizes = await asyncio.gather(
+            *(announced_size(self.remote, tree_url(self.remote.url, path)) for path in paths)
+        )
+        unknown = [path for path, size in zip(paths, sizes, strict=True) if size is None]
+        if unknown:
+            log.info(
+                "No size announced for %s: the tree has no OCI artifact until downloaded.", unknown
+            )
+        return dict(zip(paths, sizes, strict=True))
+
+    def _image(self, treeinfo, image, size=None):
         bootfile = BootFile(
             name=image.name,
             relative_path=image.path,
@@ -105,7 +126,7 @@ class BootTreeFirstStage(Stage):
             sha256=image.sha256,
         )
         artifact = DeclarativeArtifact(
-            artifact=Artifact(sha256=image.sha256),
+            artifact=Artifact(sha256=image.sha256, size=size),
             url=tree_url(self.remote.url, image.path),
             relative_path=bootfile.content_path,
             remote=self.remote,

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import uuid
 
 import pytest
 from pulp_container.app.models import (
@@ -12,11 +13,11 @@ from pulp_container.app.models import (
     ManifestListManifest,
     Tag,
 )
-from pulpcore.plugin.models import Artifact, ContentArtifact
+from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 
 from pulp_bootfiles.app.constants import ANNOTATION, MEDIA_TYPE, NETBOOT_ARTIFACT_TYPE
 from pulp_bootfiles.app.formats.netboot_oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR
-from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootTree
 from pulp_bootfiles.app.oci_content import oci_content_for
 
 pytestmark = pytest.mark.django_db
@@ -238,8 +239,9 @@ def test_a_tree_with_a_file_not_downloaded_is_skipped(bootfile, caplog):
         arch="aarch64",
     )
     units = oci_content_for([complete, deferred])
-    assert "No OCI artifact for tree Fedora 40 aarch64: some files are not downloaded yet" in (
-        caplog.text
+    assert (
+        "No OCI artifact for tree Fedora 40 aarch64: the size of a file not downloaded yet is "
+        "unknown" in caplog.text
     )
     assert {tag.name for tag in units if isinstance(tag, Tag)} == {"40-amd64", "40"}
     assert not Tag.objects.filter(name="40-arm64").exists()
@@ -249,6 +251,33 @@ def test_a_tree_with_a_file_not_downloaded_is_skipped(bootfile, caplog):
     assert not Blob.objects.filter(
         digest=f"sha256:{hashlib.sha256(b'arm kernel').hexdigest()}"
     ).exists()
+
+
+def test_a_file_not_downloaded_of_known_size_is_a_layer_streamed_from_its_remote(bootfile):
+    remote = BootfilesRemote.objects.create(name=f"r-{uuid.uuid4()}", url="http://up.example/")
+    data = b"arm stage2, on the upstream only"
+    deferred = bootfile("images/install.img", data, arch="aarch64", downloaded=False)
+    RemoteArtifact.objects.create(
+        content_artifact=deferred.contentartifact_set.get(),
+        remote=remote,
+        url="http://up.example/images/install.img",
+        sha256=deferred.sha256,
+        size=len(data),
+    )
+    tree = boottree([bootfile("images/pxeboot/vmlinuz", b"k", arch="aarch64"), deferred], "aarch64")
+    oci_content_for([tree])
+    layers = {
+        layer["digest"]: layer["size"] for layer in json.loads(tagged("40-arm64").data)["layers"]
+    }
+    assert layers[f"sha256:{deferred.sha256}"] == len(data)
+    blob_ca = Blob.objects.get(digest=f"sha256:{deferred.sha256}").contentartifact_set.get()
+    assert blob_ca.artifact is None
+    (streamed_from,) = blob_ca.remoteartifact_set.all()
+    assert (streamed_from.url, streamed_from.remote_id, streamed_from.size) == (
+        "http://up.example/images/install.img",
+        remote.pk,
+        len(data),
+    )
 
 
 def test_only_deferred_trees_create_nothing(bootfile):
