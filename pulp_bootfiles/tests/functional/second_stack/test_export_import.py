@@ -24,6 +24,10 @@ from pulp_bootfiles.tests.functional.conftest import FILES, REMOTES, REPOSITORIE
 from pulp_bootfiles.tests.functional.pulp_api import TaskFailed
 from pulp_bootfiles.tests.functional.second_stack.conftest import FILESYSTEM_STORAGE, distribute
 from pulp_bootfiles.tests.functional.second_stack.registry_client import registry_get
+from pulp_bootfiles.tests.functional.test_chain_of_trust import (  # noqa: F401 (fixtures)
+    keys,
+    signing_service,
+)
 from pulp_bootfiles.tests.functional.test_oci_sync import latest
 from pulp_bootfiles.tests.functional.worker_watch import dev_dir
 
@@ -32,6 +36,7 @@ IMPORTERS = "/pulp/api/v3/importers/core/pulp/"
 DOMAINS = "/pulp/api/v3/domains/"
 MANIFESTS = "/pulp/api/v3/content/container/manifests/"
 TAGS = "/pulp/api/v3/content/container/tags/"
+SIGNATURES = "/pulp/api/v3/content/container/signatures/"
 FINISHED = ("completed", "failed", "canceled")
 # What the API shows that is this server's own, not the content's.
 LOCAL_FIELDS = ("pulp_href", "prn", "pulp_created", "pulp_last_updated", "artifact", "treeinfo")
@@ -152,6 +157,14 @@ def site_domain(second_pulp):
     return second_pulp.api(name)
 
 
+def signatures(api, version):
+    """(signature digest, name, key id, signed manifest digest) of a version's signatures."""
+    return sorted(
+        (s["digest"], s["name"], s["key_id"], api.get(s["signed_manifest"])["digest"])
+        for s in api.list(SIGNATURES, repository_version=version)
+    )
+
+
 def assert_same_version(pulp, version, api, imported, second_pulp, base_path):
     """The imported version holds what the exported one does, and serves the same bytes."""
     exported_trees = trees(pulp, version)
@@ -163,6 +176,8 @@ def assert_same_version(pulp, version, api, imported, second_pulp, base_path):
     ) == repodata_checksums(os.environ["PULP_SETTINGS"], "default", digests)
     assert manifests(api, imported) == manifests(pulp, version)
     assert tags(api, imported) == tags(pulp, version)
+    # Signatures cannot be made again without the key: they must have travelled.
+    assert signatures(api, imported) == signatures(pulp, version)
     content = f"{second_pulp.content}/pulp/content/{api.domain}/{base_path}"
     for content_path, bootfile in files(pulp, version)[0].items():
         response = requests.get(f"{content}/{content_path}", timeout=60)
@@ -198,7 +213,12 @@ def exports_dir():
 
 
 def test_export_then_import_gives_the_same_trees_files_and_manifests(
-    pulp, second_pulp, fixture_server, created, exports_dir
+    pulp,
+    second_pulp,
+    fixture_server,
+    created,
+    exports_dir,
+    signing_service,  # noqa: F811 (the fixture imported above)
 ):
     name = f"export-{uuid.uuid4().hex[:8]}"
     repository = created(REPOSITORIES, {"name": name})
@@ -209,8 +229,16 @@ def test_export_then_import_gives_the_same_trees_files_and_manifests(
             REMOTES, {"name": f"{name}-{arch}", "url": fixture_server.url(root.name + "/")}
         )
         pulp.run(repository["pulp_href"] + "sync/", {"remote": remote["pulp_href"]})
+    pulp.run(
+        repository["pulp_href"] + "sign/",
+        {
+            "manifest_signing_service": signing_service["pulp_href"],
+            "future_base_path": f"netboot-{name}",
+        },
+    )
     version = latest(pulp, repository)
     assert len(manifests(pulp, version)) == 3  # two per-arch manifests and the index
+    assert {signed for *_, signed in signatures(pulp, version)} == set(manifests(pulp, version))
 
     exporter = created(
         EXPORTERS,
@@ -240,6 +268,10 @@ def test_export_then_import_gives_the_same_trees_files_and_manifests(
     (before, _), (after, _) = files(pulp, version), files(pulp, changed)
     differing = sorted(path for path in after if before[path]["sha256"] != after[path]["sha256"])
     assert differing == ["40/x86_64/images/pxeboot/vmlinuz"]
+    # The new amd64 manifest and index are unsigned; arm64's signatures stay.
+    kept = set(manifests(pulp, version)) & set(manifests(pulp, changed))
+    assert len(kept) == 1
+    assert {signed for *_, signed in signatures(pulp, changed)} == kept
 
     incremental = export(pulp, exporter, full=False)
     treeinfo = hashlib.sha256((roots["x86_64"] / ".treeinfo").read_bytes()).hexdigest()
