@@ -73,7 +73,7 @@ def import_into(api, importer, toc, timeout=300):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         group = api.get(group_href)
-        tasks = [api.get(api.href(t["pulp_href"])) for t in group["tasks"]]
+        tasks = [api.get(t["pulp_href"]) for t in group["tasks"]]
         dispatched = any(t["name"].endswith(".pulp_import") for t in tasks)
         if dispatched and all(t["state"] in FINISHED for t in tasks):
             failed = [(t["name"], t.get("error")) for t in tasks if t["state"] != "completed"]
@@ -281,7 +281,10 @@ def test_export_then_import_gives_the_same_trees_files_and_manifests(
     import_into(api, importer, carry(incremental, site / "incremental"))
     imported = latest(api, imported_repository)
     assert_same_version(pulp, changed, api, imported, second_pulp, base_path)
-    assert api.get(api.href(imported))["number"] == 2
+    assert api.get(imported)["number"] == 2
+    # The same export again changes nothing.
+    import_into(api, importer, carry(incremental, site / "again"))
+    assert latest(api, imported_repository) == imported
 
 
 def test_on_demand_content_is_refused_until_downloaded(
@@ -299,6 +302,10 @@ def test_on_demand_content_is_refused_until_downloaded(
             "repositories": [repository["pulp_href"]],
         },
     )
+
+    version = latest(pulp, repository)
+    lazy_files = [f for f in pulp.list(FILES, repository_version=version) if not f["artifact"]]
+    assert lazy_files, "on_demand left every image downloaded"
 
     with pytest.raises(TaskFailed) as failure:
         export(pulp, exporter)
