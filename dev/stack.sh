@@ -128,6 +128,8 @@ STATIC_ROOT = "$DEV/static"
 WORKING_DIRECTORY = "$DEV/tmp"
 FILE_UPLOAD_TEMP_DIR = "$DEV/upload"
 ALLOWED_IMPORT_PATHS = ["$DEV"]
+# pulpcore's PulpExporter writes only below these (the export/import tests use $DEV/exports).
+ALLOWED_EXPORT_PATHS = ["$DEV"]
 TOKEN_AUTH_DISABLED = True
 ANALYTICS = False
 TELEMETRY = False
