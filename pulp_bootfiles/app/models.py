@@ -24,6 +24,7 @@ from pulp_bootfiles.app.version_rules import (
     drop_files_outside_their_tree,
     drop_stale_signatures,
     match_oci_side,
+    refuse_registry_pushes,
 )
 
 
@@ -257,6 +258,7 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
 
     def finalize_new_version(self, new_version):
         """One tree per (release, arch) with exactly its files, its OCI side, no clashes."""
+        refuse_registry_pushes(new_version)
         remove_duplicates(new_version)
         drop_files_outside_their_tree(new_version)
         match_oci_side(new_version)

@@ -1,6 +1,34 @@
 """Rules every bootfiles repository version keeps, applied when a new version is finalized."""
 
-from pulpcore.plugin.models import Content
+from pulpcore.plugin.models import Content, Task
+
+# The task pulp_container's registry dispatches for a pushed tag (by name: its task modules are
+# not an API; test_push_into_pulp.py fails if the name changes).
+REGISTRY_PUSH_TASK = "pulp_container.app.tasks.download_image_data.aadd_and_remove"
+
+
+class RegistryPushRefused(Exception):
+    """A push through pulp_container's registry into a bootfiles repository."""
+
+
+def refuse_registry_pushes(new_version):
+    """
+    Fail a version made by a push through the registry.
+
+    pulp_container's registry accepts pushes into the repository of any container
+    distribution, and a bootfiles distribution is one; its manifest PUT adds the pushed tag and
+    manifest in a task of its own. A bootfiles version's OCI side is derived from its trees
+    (`match_oci_side`), so the pushed tag would be dropped while the client is told it
+    succeeded. Failing the task makes the push fail instead (pulp_container answers the
+    client with an error). Pushing into Pulp is not built yet: sync from a registry.
+    """
+    task = Task.current()
+    if task is not None and task.name == REGISTRY_PUSH_TASK:
+        raise RegistryPushRefused(
+            f"Repository {new_version.repository.name} is a bootfiles repository: its tags and "
+            "manifests are made from its trees, so it takes no pushes through the registry. "
+            "Push to a registry and sync from it with a bootfiles OCI remote instead."
+        )
 
 
 def drop_files_outside_their_tree(new_version):
