@@ -51,6 +51,8 @@ system_packages() {
   for cmd in gpg:gnupg objdump:binutils xorriso:xorriso; do
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
+  # The scaled-out storm test balances two content apps with nginx.
+  command -v nginx >/dev/null || missing+=(nginx)
   [ -n "$PGBIN" ] || missing+=(postgresql)
   if [ "$CACHE" = 1 ]; then command -v redis-server >/dev/null || missing+=(redis-server); fi
   # The VM boot tests: QEMU, OVMF with Microsoft's keys, iPXE ROMs; dpkg-deb/apt-get fetch the rest.
