@@ -4,8 +4,9 @@ behind nginx (round robin, an upstream of both), on a stack whose default storag
 The stack is a new one (`S3Stack`: its own database and ports), stored in moto's S3 server,
 which runs in a process of its own; one more pulpcore-content and pulpcore-worker run on its
 settings (`ScaledOut`). The x86_64 tree is synced into it from the benchmark's mirror and
-distributed at the same base path as in the storm step, so that step's static copy, served
-by nginx, is the baseline again, with the same client. Plain files are answered by a redirect
+distributed at the same base path as in the storm step, so that step's static copy (its
+configs replaced by the new stack's, which name the balancer), served by nginx, is the
+baseline again, with the same client. Plain files are answered by a redirect
 to the bucket, so their bytes come from moto: a stand-in for S3 that reads each object whole
 into memory per GET, hence smaller storms than the single-app step (its peak memory is
 reported). Probes and configs show what the second content app adds.
@@ -51,10 +52,13 @@ def scaled_storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch=
             if expected != storm["relative"]:
                 raise RuntimeError(f"served at {expected}, the static copy at {storm['relative']}")
             served = f"{scaled.url}/pulp/content/{storm['relative']}"
+            # Its configs name the balancer: nginx's copy now serves those.
+            static_tree = storm["static_root"] / "pulp/content" / storm["relative"]
+            tree = bench_storm.save_configs(served, static_tree, storm["tree"])
             with Nginx(ctx.scratch / "scaled-nginx", storm["static_root"]) as nginx:
                 static = f"{nginx.url}/pulp/content/{storm['relative']}"
                 figures += bench_storm.storm_rounds(
-                    ctx, served, static, storm["tree"], sizes, install_every, LABEL
+                    ctx, served, static, tree, sizes, install_every, LABEL
                 )
             upstreams = scaled.answers_by_upstream()
         figures.append(

@@ -56,10 +56,15 @@ def static_copy(ctx: Context, served: str, static_tree: Path, arch: str) -> stor
         except OSError:
             _download(served + path, dest)  # bootloaders live inside RPMs
         digests[path] = boot_file["sha256"]
-    tree = storm_client.tree_of(boot_files, digests)
+    return save_configs(served, static_tree, storm_client.tree_of(boot_files, digests))
+
+
+def save_configs(served: str, static_tree: Path, tree: storm_client.Tree) -> storm_client.Tree:
+    """Save the configs `served` answers into `static_tree`, and take their sha256 into the
+    tree's digests (they name the origin machines reach Pulp at)."""
     for path in tree.configs:
         _download(served + path, static_tree / path)
-        digests[path] = file_sha256(static_tree / path)
+        tree.digests[path] = file_sha256(static_tree / path)
     return tree
 
 
