@@ -28,7 +28,6 @@ from pulp_bootfiles.tests.fixtures.content import file_sha256
 FILES = V3 + "content/bootfiles/files/"
 WALL_TARGET, LATENCY_TARGET, TARGET_N = 1.25, 0.050, 100
 SQL_SAMPLES = 10
-CONFIGS = ("boot.ipxe", "grub.cfg", "pxelinux.cfg/default")
 
 
 def _download(url: str, dest: Path) -> None:
@@ -47,7 +46,6 @@ def static_copy(ctx: Context, served: str, static_tree: Path, arch: str) -> stor
         for f in ctx.pulp.api.list(FILES, repository_version=version)
         if f["arch"] == arch and f["release"] == release
     ]
-    by_name = {f["name"]: f for f in boot_files}
     digests = {}
     for boot_file in boot_files:
         path = boot_file["relative_path"]
@@ -58,21 +56,16 @@ def static_copy(ctx: Context, served: str, static_tree: Path, arch: str) -> stor
         except OSError:
             _download(served + path, dest)  # bootloaders live inside RPMs
         digests[path] = boot_file["sha256"]
-    grub = by_name.get("grubx64.efi")["relative_path"]
-    configs = CONFIGS + (grub.rpartition("/")[0] + "/grub.cfg",)
-    for path in configs:
+    return save_configs(served, static_tree, storm_client.tree_of(boot_files, digests))
+
+
+def save_configs(served: str, static_tree: Path, tree: storm_client.Tree) -> storm_client.Tree:
+    """Save the configs `served` answers into `static_tree`, and take their sha256 into the
+    tree's digests (they name the origin machines reach Pulp at)."""
+    for path in tree.configs:
         _download(served + path, static_tree / path)
-        digests[path] = file_sha256(static_tree / path)
-    return storm_client.Tree(
-        shim=by_name["shimx64.efi"]["relative_path"],
-        grub=grub,
-        kernel=by_name["vmlinuz"]["relative_path"],
-        initrd=by_name["initrd.img"]["relative_path"],
-        install_img=by_name["install.img"]["relative_path"],
-        pxelinux=by_name["pxelinux.0"]["relative_path"],
-        ldlinux=by_name["ldlinux.c32"]["relative_path"],
-        digests=digests,
-    )
+        tree.digests[path] = file_sha256(static_tree / path)
+    return tree
 
 
 def _ms(value: float) -> str:
@@ -104,10 +97,13 @@ def _storm_figures(n, pulp, nginx, label) -> list[Figure]:
                 p99 <= LATENCY_TARGET if target else None,
             )
         )
+    files = len(pulp.latencies["file"])
+    by_redirect = f", {pulp.redirected['file']} of {files} files by redirect"
     figures.append(
         Figure(
             f"Boot storm N={n}{label}: errors, bytes checked",
-            f"{len(pulp.errors)} errors, {pulp.bytes_checked / 1e6:,.1f} MB",
+            f"{len(pulp.errors)} errors, {pulp.bytes_checked / 1e6:,.1f} MB"
+            + (by_redirect if pulp.redirected["file"] else ""),
             f"{len(nginx.errors)} errors, {nginx.bytes_checked / 1e6:,.1f} MB (nginx)",
             "-",
             "0 errors, all bytes",
@@ -162,7 +158,8 @@ def _restart_stack(cache: bool) -> None:
 WARM_UP_MACHINES = 6  # one boot of each loader per content-app worker, not measured
 
 
-def _storms(ctx, served, static, tree, sizes, install_every, label) -> list[Figure]:
+def storm_rounds(ctx, served, static, tree, sizes, install_every, label) -> list[Figure]:
+    """The storms of each size against Pulp at `served` and nginx at `static` (tree roots)."""
     # A started content app opens its database connections and builds the version's index on
     # its first requests; a rack boots against a warm one.
     for url in (served, static):
@@ -180,6 +177,11 @@ def _storms(ctx, served, static, tree, sizes, install_every, label) -> list[Figu
                     f"Boot storm N={n}{label}, {name}: {len(result.errors)} errors, first: "
                     + "; ".join(result.errors[:3])
                 )
+    return figures
+
+
+def _storms(ctx, served, static, tree, sizes, install_every, label) -> list[Figure]:
+    figures = storm_rounds(ctx, served, static, tree, sizes, install_every, label)
     return figures + _sql_per_request(ctx, served, tree, label)
 
 
@@ -192,6 +194,8 @@ def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64
     served = f"{ctx.content_url}/pulp/content/{relative}"
     static_root = ctx.scratch / "storm-static"
     tree = static_copy(ctx, served, static_root / "pulp/content" / relative, arch)
+    # For the scaled-out storm (bench_scale_out), which serves the same tree at the same path.
+    ctx.state["storm"] = {"tree": tree, "static_root": static_root, "relative": relative}
     figures = []
     with Nginx(ctx.scratch / "storm-nginx", static_root) as nginx:
         static = f"{nginx.url}/pulp/content/{relative}"

@@ -11,6 +11,8 @@ Three loaders, as they run against one served tree (`<base URL>/<release>/<arch>
 
 A share of the machines then goes on as Anaconda does and fetches `install.img`. Every
 response's bytes are hashed and compared with the expected sha256 (404 probes expect a 404).
+Redirects are followed (to object storage, as firmware and iPXE follow them), and each fetch is
+recorded with its start time and the sha256 it got, for checks across a change of version.
 Pure asyncio + aiohttp: one client session (one connection) per machine, as real machines have.
 """
 
@@ -26,6 +28,7 @@ import aiohttp
 LOADERS = ("uefi", "ipxe", "pxelinux")
 KINDS = ("probe", "config", "file")
 CHUNK = 1 << 20
+CONFIGS = ("boot.ipxe", "grub.cfg", "pxelinux.cfg/default")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,27 @@ class Tree:
     @property
     def grub_dir(self) -> str:
         return self.grub.rpartition("/")[0]
+
+    @property
+    def configs(self) -> tuple[str, ...]:
+        """The configs machines fetch: the tree's three, and GRUB's in its own directory."""
+        return CONFIGS + (self.grub_dir + "/grub.cfg",)
+
+
+def tree_of(boot_files: list[dict], digests: dict) -> Tree:
+    """The Tree of one (release, arch) from its BootFiles, as the REST API lists them; the
+    caller fills `digests` with the sha256 of every path the machines fetch."""
+    path = {f["name"]: f["relative_path"] for f in boot_files}
+    return Tree(
+        shim=path["shimx64.efi"],
+        grub=path["grubx64.efi"],
+        kernel=path["vmlinuz"],
+        initrd=path["initrd.img"],
+        install_img=path["install.img"],
+        pxelinux=path["pxelinux.0"],
+        ldlinux=path["ldlinux.c32"],
+        digests=digests,
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,18 @@ def machine_steps(tree: Tree, index: int, loader: str, installs: bool) -> list[S
     return steps
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """One answered request: when it started (time.monotonic()), what came back."""
+
+    path: str
+    kind: str
+    started: float
+    status: int
+    sha256: str
+    redirected: bool  # answered through a redirect (to object storage)
+
+
 @dataclass
 class StormResult:
     wall: float = 0.0
@@ -91,6 +127,8 @@ class StormResult:
     errors: list = field(default_factory=list)
     bytes_checked: int = 0
     latencies: dict = field(default_factory=lambda: defaultdict(list))  # kind -> seconds
+    redirected: dict = field(default_factory=lambda: defaultdict(int))  # kind -> answers
+    fetches: list = field(default_factory=list)  # Fetch, in the order they ended
 
     def percentile(self, kind: str, share: float) -> float:
         values = sorted(self.latencies[kind])
@@ -107,12 +145,16 @@ async def _fetch(session, base, step, tree, result):
             async for chunk in response.content.iter_chunked(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
-            status = response.status
+            status, redirected = response.status, bool(response.history)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         result.errors.append(f"{step.path}: {type(exc).__name__}: {exc}")
         return
     result.latencies[step.kind].append(time.monotonic() - start)
     result.requests += 1
+    result.redirected[step.kind] += redirected
+    result.fetches.append(
+        Fetch(step.path, step.kind, start, status, digest.hexdigest(), redirected)
+    )
     if step.kind == "probe":
         if status != 404:
             result.errors.append(f"{step.path}: HTTP {status}, expected 404")

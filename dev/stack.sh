@@ -51,7 +51,8 @@ system_packages() {
   for cmd in gpg:gnupg objdump:binutils xorriso:xorriso; do
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
-  # Capsule sync tests: nginx as a TLS front that requires a client certificate.
+  # Capsule sync tests: nginx as a TLS front that requires a client certificate; the
+  # scaled-out storm test balances two content apps with it. (/usr/sbin is not on every PATH.)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
   [ -n "$PGBIN" ] || missing+=(postgresql)
   if [ "$CACHE" = 1 ]; then command -v redis-server >/dev/null || missing+=(redis-server); fi

@@ -6,15 +6,13 @@ import pytest
 
 from pulp_bootfiles.tests.functional.conftest import REMOTES, REPOSITORIES
 from pulp_bootfiles.tests.functional.pulp_api import PulpAPI
-from pulp_bootfiles.tests.functional.second_stack.object_store import ObjectStore
+from pulp_bootfiles.tests.functional.second_stack.object_store import S3_STORAGE, ObjectStore
 from pulp_bootfiles.tests.functional.second_stack.stack import SecondStack
 from pulp_bootfiles.tests.functional.users import UserFactory
 
 DOMAINS = "/pulp/api/v3/domains/"
 DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
-# pulp_container 2.30 redirects blobs only for this (older) name of the S3 backend.
-S3_STORAGE = "storages.backends.s3boto3.S3Boto3Storage"
 FILESYSTEM_DOMAIN = "alpha"
 S3_DOMAIN = "objects"
 

@@ -58,11 +58,14 @@ def write_token_keys(directory):
 class SecondStack:
     """`start()` brings it up (a few tens of seconds: a fresh database), `stop()` removes it."""
 
-    def __init__(self):
+    # What dev/stack.sh waits for on the content app (with DOMAIN_ENABLED, a domain's root).
+    content_ready_path = "/pulp/content/default/"
+
+    def __init__(self, ports=None):
         # Not under pytest's tmp dir: PostgreSQL runs as `postgres` and must reach its data.
         self.dev_dir = Path(tempfile.mkdtemp(prefix="bootfiles-second-stack-"))
         self.dev_dir.chmod(0o755)
-        self.pg_port, self.api_port, self.content_port = choose_ports()
+        self.pg_port, self.api_port, self.content_port = ports or choose_ports()
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.content = f"http://127.0.0.1:{self.content_port}"
         self.registry = f"127.0.0.1:{self.api_port}"
@@ -88,7 +91,7 @@ class SecondStack:
             "BOOTFILES_PGPORT": str(self.pg_port),
             "BOOTFILES_API_PORT": str(self.api_port),
             "BOOTFILES_CONTENT_PORT": str(self.content_port),
-            "BOOTFILES_CONTENT_READY_PATH": "/pulp/content/default/",
+            "BOOTFILES_CONTENT_READY_PATH": self.content_ready_path,
         }
         if extra_settings:
             env["BOOTFILES_EXTRA_SETTINGS"] = str(extra_settings)

@@ -1,0 +1,83 @@
+"""Boot storm, scaled out: the storm of bench_storm against two content apps and two workers
+behind nginx (round robin, an upstream of both), on a stack whose default storage is S3.
+
+The stack is a new one (`S3Stack`: its own database and ports), stored in moto's S3 server,
+which runs in a process of its own; one more pulpcore-content and pulpcore-worker run on its
+settings (`ScaledOut`). The x86_64 tree is synced into it from the benchmark's mirror and
+distributed at the same base path as in the storm step, so that step's static copy (its
+configs replaced by the new stack's, which name the balancer), served by nginx, is the
+baseline again, with the same client. Plain files are answered by a redirect
+to the bucket, so their bytes come from moto: a stand-in for S3 that reads each object whole
+into memory per GET, hence smaller storms than the single-app step (its peak memory is
+reported). Probes and configs show what the second content app adds.
+"""
+
+from benchmarks import bench_storm
+from benchmarks.context import Context
+from benchmarks.procmem import TreeSampler
+from benchmarks.pulp import BenchPulp
+from benchmarks.report import Figure
+from benchmarks.servers import Nginx
+from pulp_bootfiles.tests.functional.second_stack.object_store import ObjectStore
+from pulp_bootfiles.tests.functional.second_stack.scale_out import S3Stack, ScaledOut
+
+LABEL = ", scaled out (2 apps, S3)"
+
+
+def _synced(ctx: Context, stack: S3Stack, boot_origin: str, arch: str) -> tuple[dict, float]:
+    """The tree synced into the stack and distributed as in the storm step; the sync's time."""
+    pulp = BenchPulp(stack.api)
+    repository = pulp.repository("scaled")
+    times = pulp.sync(repository, pulp.remote("scaled", ctx.tree_url(arch)))
+    distribution = pulp.distribution("storm", repository)
+    update = {"boot_origin": boot_origin}  # machines reach Pulp through the balancer
+    task = pulp.api.request("PATCH", distribution["pulp_href"], json=update, expect=202)
+    pulp.wait(task.json()["task"])
+    return distribution, times.run
+
+
+def scaled_storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64"):
+    storm = ctx.state.get("storm")
+    if storm is None:
+        raise RuntimeError("the scaled-out storm reuses the storm step's static copy: run 'storm'")
+    store = ObjectStore(bucket="bench-scaled", process=True)
+    store.start()
+    stack = S3Stack(store)
+    figures = []
+    try:
+        stack.start()
+        with ScaledOut(stack) as scaled, TreeSampler(store.process.pid, 1.0) as moto:
+            distribution, sync_time = _synced(ctx, stack, scaled.url, arch)
+            expected = f"{distribution['base_path']}/{ctx.trees[arch]['release']}/{arch}/"
+            if expected != storm["relative"]:
+                raise RuntimeError(f"served at {expected}, the static copy at {storm['relative']}")
+            served = f"{scaled.url}/pulp/content/{storm['relative']}"
+            # Its configs name the balancer: nginx's copy now serves those.
+            static_tree = storm["static_root"] / "pulp/content" / storm["relative"]
+            tree = bench_storm.save_configs(served, static_tree, storm["tree"])
+            with Nginx(ctx.scratch / "scaled-nginx", storm["static_root"]) as nginx:
+                static = f"{nginx.url}/pulp/content/{storm['relative']}"
+                figures += bench_storm.storm_rounds(
+                    ctx, served, static, tree, sizes, install_every, LABEL
+                )
+            upstreams = scaled.answers_by_upstream()
+        figures.append(
+            Figure(
+                f"Boot storm{LABEL}: moto's peak RSS",
+                f"{moto.peak_rss_kb / 1024:,.0f} MB",
+                "-",
+                "-",
+                "-",
+                None,
+            )
+        )
+        ctx.notes.append(
+            f"Boot storm{LABEL}: a new stack with S3 (moto) as default storage, its sync of "
+            f"{arch} took {sync_time:.1f} s; nginx passed "
+            + ", ".join(f"{count} requests to {app}" for app, count in sorted(upstreams.items()))
+            + "; plain files are redirects to moto, which sends their bytes."
+        )
+    finally:
+        stack.stop()
+        store.stop()
+    return figures
