@@ -71,12 +71,16 @@ system_packages() {
 }
 
 quiet_registry_service() {
-  # On a systemd machine the Debian package starts a registry on :5000 for everyone; the tests
-  # start their own on a free loopback port, so stop the one this script just installed.
-  case " $* " in *" docker-registry "*) ;; *) return 0 ;; esac
-  if [ -d /run/systemd/system ]; then
-    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
-  fi
+  # On a systemd machine the Debian packages start a registry on :5000 and nginx on :80 for
+  # everyone; the tests start their own on free loopback ports, so stop the ones this script
+  # just installed.
+  [ -d /run/systemd/system ] || return 0
+  local package
+  for package in docker-registry nginx; do
+    case " $* " in
+      *" $package "*) systemctl disable --now "$package.service" >/dev/null 2>&1 || true ;;
+    esac
+  done
 }
 
 setup() {
