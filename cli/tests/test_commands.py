@@ -163,6 +163,9 @@ def test_sync_failures(cli, pulp, name, fixture_server):
     missing = fixture_server.url("no-such-tree") + "/"
     cli("remote create", name=name, url=missing)
     result = cli("repository sync", name=name, remote=name, expect=1)
-    assert f"could not download .treeinfo from {missing}.treeinfo: HTTP 404" in result.stderr
+    assert (
+        f"{missing}.treeinfo and {missing}.bootfiles.json both answer 404 Not Found"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert only(pulp, REPOSITORIES, name)["latest_version_href"].endswith("/versions/0/")
