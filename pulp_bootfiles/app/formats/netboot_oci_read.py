@@ -331,22 +331,7 @@ def read_manifest(data, tag, release, arch, version_on_entry=False):
     _check_netboot_type(
         tag, manifest, "the manifest", MEDIA_TYPE.MANIFEST_OCI, version=not version_on_entry
     )
-    config = manifest.get("config")
-    _require(
-        tag,
-        isinstance(config, dict)
-        and all(
-            config.get(key) == EMPTY_CONFIG_DESCRIPTOR[key]
-            for key in ("mediaType", "digest", "size")
-        ),
-        "the manifest config is not the OCI empty descriptor",
-    )
-    layers = manifest.get("layers")
-    _require(tag, isinstance(layers, list) and layers, "the manifest has no layers")
-    files = tuple(_layer_file(tag, layer, arch) for layer in layers)
-    titles = [item.file.title for item in files]
-    repeated = sorted({title for title in titles if titles.count(title) > 1})
-    _require(tag, not repeated, f"layer titles must be unique; repeated: {repeated}")
+    files = read_layers(tag, manifest, lambda layer: _layer_file(tag, layer, arch))
     annotations = _annotations(tag, manifest, "the manifest")
     version = annotations.get(ANNOTATION.VERSION, release)
     _require(
@@ -367,8 +352,33 @@ def read_manifest(data, tag, release, arch, version_on_entry=False):
     )
 
 
+def read_layers(tag, manifest, read_layer):
+    """
+    The manifest's files, each layer read by `read_layer` (to an ArtifactFile), after the rules
+    every netboot format shares: the OCI empty config, at least one layer, unique titles.
+    """
+    config = manifest.get("config")
+    _require(
+        tag,
+        isinstance(config, dict)
+        and all(
+            config.get(key) == EMPTY_CONFIG_DESCRIPTOR[key]
+            for key in ("mediaType", "digest", "size")
+        ),
+        "the manifest config is not the OCI empty descriptor",
+    )
+    layers = manifest.get("layers")
+    _require(tag, isinstance(layers, list) and layers, "the manifest has no layers")
+    for layer in layers:
+        _require(tag, isinstance(layer, dict), "a layer is not a JSON object")
+    files = tuple(read_layer(layer) for layer in layers)
+    titles = [item.file.title for item in files]
+    repeated = sorted({title for title in titles if titles.count(title) > 1})
+    _require(tag, not repeated, f"layer titles must be unique; repeated: {repeated}")
+    return files
+
+
 def _layer_file(tag, layer, arch):
-    _require(tag, isinstance(layer, dict), "a layer is not a JSON object")
     annotations = _annotations(tag, layer, "a layer")
     title = annotations.get(ANNOTATION.TITLE)
     what = f"layer {title!r}"

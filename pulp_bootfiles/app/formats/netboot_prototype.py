@@ -13,11 +13,7 @@ entry points. Pure: the caller downloads the layers and checks both digests.
 import re
 
 from pulp_bootfiles.app.constants import ANNOTATION, MEDIA_TYPE, SUPPORTED_ARCHES
-from pulp_bootfiles.app.formats.netboot_oci import (
-    EMPTY_CONFIG_DESCRIPTOR,
-    NetbootFile,
-    sha256_digest,
-)
+from pulp_bootfiles.app.formats.netboot_oci import NetbootFile, sha256_digest
 from pulp_bootfiles.app.formats.netboot_oci_read import (
     ArchArtifact,
     ArtifactFile,
@@ -25,6 +21,7 @@ from pulp_bootfiles.app.formats.netboot_oci_read import (
     NetbootRuleError,
     default_path,
     load_json,
+    read_layers,
 )
 from pulp_bootfiles.app.formats.paths import path_problem
 
@@ -84,16 +81,6 @@ def read_prototype(data, tag):
         f"the prototype manifest artifactType is {manifest.get('artifactType')!r}, "
         f"not {PROTOTYPE_ARTIFACT_TYPE!r}",
     )
-    config = manifest.get("config")
-    _require(
-        tag,
-        isinstance(config, dict)
-        and all(
-            config.get(key) == EMPTY_CONFIG_DESCRIPTOR[key]
-            for key in ("mediaType", "digest", "size")
-        ),
-        "the manifest config is not the OCI empty descriptor",
-    )
     annotations = _strings(tag, manifest.get("annotations"), "the manifest")
     family, release, arch = (annotations.get(key) for key in (OS_NAME, OS_VERSION, OS_ARCH))
     for key, value in ((OS_NAME, family), (OS_VERSION, release), (OS_ARCH, arch)):
@@ -107,12 +94,7 @@ def read_prototype(data, tag):
         arch in SUPPORTED_ARCHES,
         f"the manifest annotation {OS_ARCH} is {arch!r}; Pulp serves {list(SUPPORTED_ARCHES)}",
     )
-    layers = manifest.get("layers")
-    _require(tag, isinstance(layers, list) and layers, "the manifest has no layers")
-    files = tuple(_layer(tag, layer, arch) for layer in layers)
-    titles = [item.file.title for item in files]
-    repeated = sorted({title for title in titles if titles.count(title) > 1})
-    _require(tag, not repeated, f"layer titles must be unique; repeated: {repeated}")
+    files = read_layers(tag, manifest, lambda layer: _layer(tag, layer, arch))
     artifact = ArchArtifact(digest=sha256_digest(data), files=files, release=release, created=None)
     return family, release, arch, artifact
 
@@ -127,7 +109,6 @@ def _strings(tag, annotations, what):
 
 
 def _layer(tag, layer, arch):
-    _require(tag, isinstance(layer, dict), "a layer is not a JSON object")
     annotations = _strings(tag, layer.get("annotations"), "a layer")
     title = annotations.get(ANNOTATION.TITLE)
     what = f"layer {title!r}"
