@@ -86,6 +86,24 @@ def check_kernel_args(kernel_args: str) -> str:
     return " ".join(kernel_args.split())
 
 
+# The per-machine names boot loaders probe before the shared config, which no version ever
+# serves: GRUB's `grub.cfg-01-<mac>` and `grub.cfg-<hex IP, shortened>` (beside any file), and
+# everything in `pxelinux.cfg/` but `default` (PXELINUX's `<uuid>`, `01-<mac>`, hex IP).
+_PROBE_MISS = re.compile(
+    r"(?:.*/)?(?:grub\.cfg-01-[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2})+|grub\.cfg-[0-9A-Fa-f]{1,8}"
+    r"|pxelinux\.cfg/(?!default$)[^/]+)"
+)
+
+
+def is_probe_miss(path: str) -> bool:
+    """
+    Whether `path` (under a base path) is a per-machine config name a loader probes: these
+    names are the plugin's, answered 404 whatever the served version holds, so the answer may
+    be cached across versions (a rack of machines probes about ten of them each).
+    """
+    return bool(_PROBE_MISS.fullmatch(path))
+
+
 def parse_config_path(path: str) -> tuple[str, str, str] | None:
     """(release, arch, config path in the tree) of a path under a base path that may name a
     config, or None. Whether a `<directory>/grub.cfg` exists depends on the tree's files."""

@@ -17,6 +17,8 @@ pulpcore's own in the steady state: which version is served follows from what pu
 - `.bootfiles.json`: the index document (`formats.netboot_index`) of every served tree and
   file, with sha256, size and provenance, for HTTP-only consumers to check every byte;
 - a directory: its listing (the tree only: the version's OCI blobs are the registry's);
+- the per-machine config names loaders probe first (`grub.cfg-01-<mac>`, `pxelinux.cfg/<uuid>`,
+  ...): a 404 that no version changes, the one answer pulpcore's Redis cache may keep;
 - anything else: 404, with no further lookup.
 """
 
@@ -36,6 +38,8 @@ FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 def answer(distribution, path: str):
     """The response to `path` (relative to the base path), a ContentArtifact for pulpcore to
     serve, or None when no version is served (pulpcore then explains the 404)."""
+    if bootconfigs.is_probe_miss(path):
+        return responses.probe_miss()
     version_pk = served_version_pk(distribution)
     if version_pk is None:
         return None

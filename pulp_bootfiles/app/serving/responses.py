@@ -175,3 +175,15 @@ def add_slash(name: str) -> UncachedResponse:
 
 def not_found() -> UncachedResponse:
     return UncachedResponse("404: Not Found\n", status=404)
+
+
+def probe_miss() -> web.HTTPNotFound:
+    """
+    The 404 of a per-machine config name (`bootconfigs.is_probe_miss`), which no version
+    serves: the one answer pulpcore's content cache may keep (it keeps an HTTPNotFound marked
+    cacheable), since no change of version can make it stale. A cached probe costs pulpcore
+    no SQL at all.
+    """
+    response = web.HTTPNotFound(text="404: Not Found\n")
+    response.cacheable = True
+    return response

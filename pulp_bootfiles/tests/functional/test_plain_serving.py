@@ -178,6 +178,33 @@ def test_steady_state_requests_cost_the_plugin_no_sql(respun):
     assert [s for s in statements if PLUGIN_TABLES.search(s)] == []
 
 
+PROBES = [
+    "40/x86_64/grub.cfg-01-52-54-00-12-34-56",
+    "40/x86_64/grub.cfg-C0A8",
+    "40/x86_64/pxelinux.cfg/01-52-54-00-12-34-56",
+    "40/x86_64/pxelinux.cfg/4c4c4544-0042-4210-8050-b2c04f4e3732",
+]
+
+
+def test_probe_names_miss_in_every_version_and_a_cached_probe_costs_no_sql(respun, content_cache):
+    """The per-machine names loaders probe are 404 whatever the version; with pulpcore's
+    cache on, the answer is kept, and a repeated probe reaches no database table at all."""
+    served = respun["distribution"]
+    for path in PROBES:
+        assert requests.get(url(served, path), timeout=30).status_code == 404, path
+    assert requests.get(url(served, "40/x86_64/pxelinux.cfg/default"), timeout=30).ok
+    if content_cache:
+        with statements_logged() as logged:
+            for path in PROBES:
+                response = requests.get(url(served, path), timeout=30)
+                assert (response.status_code, response.headers.get("X-PULP-CACHE")) == (404, "HIT")
+            statements = logged()
+        assert [s for s in statements if "core_distribution" in s or PLUGIN_TABLES.search(s)] == []
+    respun["respin"]()
+    for path in PROBES:
+        assert requests.get(url(served, path), timeout=30).status_code == 404, path
+
+
 class Fetcher(threading.Thread):
     """Fetches `paths` in a loop until stopped, recording (start time, path, status, sha256)."""
 

@@ -51,6 +51,31 @@ def test_parse_config_path(path, parsed):
     assert bootconfigs.parse_config_path(path) == parsed
 
 
+@pytest.mark.parametrize(
+    ("path", "miss"),
+    [
+        # GRUB's net probes, beside the binary or at the tree root, then its shared config.
+        ("40/x86_64/grub.cfg-01-52-54-00-12-34-56", True),
+        ("40/x86_64/boot/efi/EFI/fedora/grub.cfg-C0A80A05", True),
+        ("40/x86_64/grub.cfg-C", True),
+        ("40/x86_64/grub.cfg", False),
+        ("40/x86_64/grub.cfg-", False),
+        ("40/x86_64/grub.cfg-C0A80A05A", False),  # longer than an IPv4 address
+        ("40/x86_64/grub.cfg-01-5", False),
+        # PXELINUX: uuid, 01-<mac>, hex IP; `default` is the shared config.
+        ("40/x86_64/pxelinux.cfg/4c4c4544-0042-4210-8050-b2c04f4e3732", True),
+        ("40/x86_64/pxelinux.cfg/01-52-54-00-12-34-56", True),
+        ("40/x86_64/pxelinux.cfg/C0A8", True),
+        ("40/x86_64/pxelinux.cfg/default", False),
+        ("40/x86_64/pxelinux.cfg/", False),
+        ("40/x86_64/images/pxeboot/vmlinuz", False),
+        ("", False),
+    ],
+)
+def test_probe_misses_are_only_per_machine_config_names(path, miss):
+    assert bootconfigs.is_probe_miss(path) is miss
+
+
 def test_ipxe_boots_the_tree_by_absolute_urls():
     assert bootconfigs.render("boot.ipxe", x86()) == (
         "#!ipxe\n"
