@@ -6,7 +6,8 @@ the declarative pipeline with the sha256 and size the index gives, so pulpcore's
 checks every byte and files Pulp already stores are not downloaded again: a re-sync of an
 unchanged upstream downloads the index and nothing else. The units carry the index's
 metadata (source package and checksum, signing key id, SBAT, provenance, kernel version), so
-the tree digests and the OCI manifests come out the same as the upstream's. No RPM or
+the tree digests and the OCI manifests come out the same as the upstream's (manifests name no
+URL, so `source_url` does not enter them). No RPM or
 repodata is read; the upstream's checks (signatures, SBAT) are recorded, not repeated.
 """
 
@@ -77,7 +78,7 @@ class IndexedTree:
             arch=tree.arch,
             build_timestamp=tree.build_timestamp,
             digest=self.digest,
-            # The upstream's provenance, not this URL: it goes into the OCI annotations.
+            # The upstream's provenance (where it synced the tree from), not this URL.
             source_url=tree.source_url,
             kernel_version=tree.kernel_version,
             boot_iso_bootloaders=tree.boot_iso_bootloaders,
