@@ -39,7 +39,8 @@ def answer(distribution, path: str):
     """The response to `path` (relative to the base path), a ContentArtifact for pulpcore to
     serve, or None when no version is served (pulpcore then explains the 404)."""
     if bootconfigs.is_probe_miss(path):
-        return responses.probe_miss()
+        # Raised, as aiohttp wants HTTP errors; pulpcore's cache catches it to keep it.
+        raise responses.probe_miss()
     version_pk = served_version_pk(distribution)
     if version_pk is None:
         return None

@@ -180,9 +180,9 @@ def not_found() -> UncachedResponse:
 def probe_miss() -> web.HTTPNotFound:
     """
     The 404 of a per-machine config name (`bootconfigs.is_probe_miss`), which no version
-    serves: the one answer pulpcore's content cache may keep (it keeps an HTTPNotFound marked
-    cacheable), since no change of version can make it stale. A cached probe costs pulpcore
-    no SQL at all.
+    serves: the one answer pulpcore's content cache may keep (it keeps a raised HTTPNotFound
+    marked cacheable), since no change of version can make it stale. A cached probe costs
+    pulpcore no SQL at all.
     """
     response = web.HTTPNotFound(text="404: Not Found\n")
     response.cacheable = True
