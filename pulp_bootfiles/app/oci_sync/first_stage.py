@@ -106,12 +106,11 @@ class NetbootOCIFirstStage(Stage):
             await progress.aincrement()
         include, exclude = self.remote.include_tags, self.remote.exclude_tags
         wanted = wanted_releases(tags, include, exclude)
+        # Per-arch tags of the other formats end in a Go arch ("-amd64"), never in a Linux one,
+        # so no tag is read both ways; a prototype giving a release and arch another tag gives
+        # too fails the sync below, naming both.
         prototypes = [
-            tag
-            for tag in tags
-            if is_prototype_tag(tag)
-            and tag_selected(tag, include, exclude)
-            and not any(tag.startswith(f"{release}-") for release in wanted)
+            tag for tag in tags if is_prototype_tag(tag) and tag_selected(tag, include, exclude)
         ]
         if not wanted and not prototypes:
             raise SyncError(
