@@ -24,7 +24,6 @@ from pulp_bootfiles.app.version_rules import (
     drop_files_outside_their_tree,
     drop_stale_signatures,
     match_oci_side,
-    refuse_registry_pushes,
 )
 
 
@@ -111,6 +110,9 @@ class BootTree(Content):
             give a signed shim or GRUB: `{member: {"sha256": hex or None, "matches": name or
             None}}`, `matches` naming the BootFile with the same bytes; null when not checked
             (no boot.iso, no such bootloaders, or not downloaded at sync).
+        manifest_digest (str): "sha256:<hex>" of the netboot manifest this tree was pushed as
+            through the registry, which versions holding the tree serve byte for byte; "" for
+            trees whose manifest Pulp builds from their files.
         files (BootFile): The files of this tree.
     """
 
@@ -130,6 +132,7 @@ class BootTree(Content):
     source_url = models.TextField(default="", blank=True)
     kernel_version = models.TextField(default="", blank=True)
     boot_iso_bootloaders = models.JSONField(null=True, default=None)
+    manifest_digest = models.TextField(default="", blank=True)
     files = models.ManyToManyField(BootFile, related_name="trees")
 
     class Meta:
@@ -229,9 +232,9 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
     indexes and their Tags, which pulp_container's registry serves as they are.
 
     Fields:
-        pending_blobs, pending_manifests: Always empty. pulp_container's registry looks up
-            content being pushed there when a digest is not in the served version; having
-            them lets it answer "unknown" (404) for our repositories as for its own.
+        pending_blobs, pending_manifests: What a push through pulp_container's registry
+            uploaded and no tag names yet (per-arch manifests before their index); a version
+            made from the push takes them out (`registry_push.importing`).
         manifest_signing_service: The pulp_container ManifestSigningService that the `sign`
             action uses by default; its ManifestSignatures join the version and the registry
             serves them through its signature API extension, where skopeo and podman look.
@@ -258,7 +261,10 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
 
     def finalize_new_version(self, new_version):
         """One tree per (release, arch) with exactly its files, its OCI side, no clashes."""
-        refuse_registry_pushes(new_version)
+        # Imported here: turning a push into trees needs the models this module defines.
+        from pulp_bootfiles.app.registry_push.importing import import_registry_push
+
+        import_registry_push(self, new_version)
         remove_duplicates(new_version)
         drop_files_outside_their_tree(new_version)
         match_oci_side(new_version)

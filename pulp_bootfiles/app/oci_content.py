@@ -4,6 +4,8 @@ The OCI side of bootfiles content: pulp_container Blobs, Manifests and Tags made
 Per tree, one netboot manifest tagged `<release>-<goarch>`; per release, an image index tagged
 `<release>` that lists them. Everything is get-or-created by its natural key, and the manifest
 bytes are deterministic, so the same files give the same units and a second call creates nothing.
+A tree pushed through the registry keeps the manifest it was pushed as, and its release keeps the
+pushed index while that index lists exactly the release's manifests.
 """
 
 import json
@@ -33,7 +35,7 @@ from pulp_bootfiles.app.oci_blobs import blob_for_source, empty_config_blob, lay
 log = logging.getLogger(__name__)
 
 
-def oci_content_for(trees):
+def oci_content_for(trees, indexes=None):
     """
     Get or create the OCI content of `trees` in the current domain.
 
@@ -42,6 +44,8 @@ def oci_content_for(trees):
 
     Args:
         trees (iterable of BootTree): Trees, at most one per (release, arch).
+        indexes (dict): {tag name: image index Manifest} the version holds: a pushed index is
+            kept for a release with pushed trees when it lists exactly the release's manifests.
 
     Returns:
         list of Content: The Blobs, Manifests and Tags, each once, for a repository version.
@@ -50,7 +54,18 @@ def oci_content_for(trees):
     units = {}
     config_blob = None
     listed = defaultdict(list)
+    pushed_releases = set()
     for tree in sorted(trees, key=lambda tree: (tree.release, tree.arch)):
+        if tree.manifest_digest:
+            pushed = _pushed_manifest(tree, domain)
+            if pushed is not None:
+                entry, manifest, blobs = pushed
+                listed[tree.release].append((entry, manifest))
+                pushed_releases.add(tree.release)
+                tag = _tag(arch_tag(tree.release, tree.arch), manifest, domain)
+                for unit in (*blobs, manifest, tag):
+                    units[unit.pk] = unit
+                continue
         files = sorted(tree.files.all(), key=lambda bootfile: bootfile.name)
         sources = layer_sources(files)
         if not files or None in sources.values():
@@ -94,8 +109,10 @@ def oci_content_for(trees):
             units[unit.pk] = unit
 
     for release, entries in sorted(listed.items()):
-        data = build_index([entry for entry, _ in entries], release=release)
-        index = _index_manifest(data, entries, domain)
+        index = (indexes or {}).get(release_tag(release))
+        if release not in pushed_releases or not _lists_exactly(index, entries):
+            data = build_index([entry for entry, _ in entries], release=release)
+            index = _index_manifest(data, entries, domain)
         tag = _tag(release_tag(release), index, domain)
         for unit in (index, tag):
             units[unit.pk] = unit
@@ -103,6 +120,36 @@ def oci_content_for(trees):
     # Existing units are about to be added to a version: keep orphan cleanup off them meanwhile.
     Content.objects.filter(pk__in=list(units)).touch()
     return list(units.values())
+
+
+def _pushed_manifest(tree, domain):
+    """(IndexEntry, Manifest, its Blobs) of the manifest `tree` was pushed as; None if gone."""
+    manifest = Manifest.objects.filter(digest=tree.manifest_digest, _pulp_domain=domain).first()
+    if manifest is None:
+        log.warning(
+            "Tree %s %s %s was pushed as %s, which Pulp no longer holds; serving it rebuilt.",
+            tree.family,
+            tree.release,
+            tree.arch,
+            tree.manifest_digest,
+        )
+        return None
+    entry = IndexEntry(
+        manifest.digest,
+        len(manifest.data.encode()),
+        GOARCH[tree.arch],
+        os_version(tree.family, tree.release),
+    )
+    blobs = [*manifest.blobs.all(), *([manifest.config_blob] if manifest.config_blob else [])]
+    return entry, manifest, blobs
+
+
+def _lists_exactly(index, entries):
+    """Whether the image index Manifest `index` lists exactly the manifests of `entries`."""
+    if index is None or index.media_type != MEDIA_TYPE.INDEX_OCI:
+        return False
+    listed = set(index.listed_manifests.values_list("digest", flat=True))
+    return listed == {manifest.digest for _, manifest in entries}
 
 
 def _arch_manifest(data, config_blob, layers, goarch, domain):

@@ -166,6 +166,13 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "boot.iso not downloaded at sync)."
         ),
     )
+    manifest_digest = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Digest of the netboot manifest this tree was pushed as through the registry, "
+            "served byte for byte; empty for trees whose manifest Pulp builds from their files."
+        ),
+    )
     treeinfo = ArtifactHrefField(
         help_text=_(
             "Artifact of the tree's original '.treeinfo'; null for a tree synced from a registry."
@@ -193,6 +200,7 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "source_url",
             "kernel_version",
             "boot_iso_bootloaders",
+            "manifest_digest",
         )
 
 

@@ -4,3 +4,9 @@ DRF_ACCESS_POLICY = {
     "dynaconf_merge_unique": True,
     "reusable_conditions": ["pulp_bootfiles.app.global_access_conditions"],
 }
+
+# Checks pushes into bootfiles distributions before pulp_container stores them (appended).
+MIDDLEWARE = [
+    "dynaconf_merge",
+    "pulp_bootfiles.app.registry_push.middleware.BootfilesPushMiddleware",
+]

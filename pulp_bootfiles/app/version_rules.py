@@ -1,34 +1,6 @@
 """Rules every bootfiles repository version keeps, applied when a new version is finalized."""
 
-from pulpcore.plugin.models import Content, Task
-
-# The task pulp_container's registry dispatches for a pushed tag (by name: its task modules are
-# not an API; test_push_into_pulp.py fails if the name changes).
-REGISTRY_PUSH_TASK = "pulp_container.app.tasks.download_image_data.aadd_and_remove"
-
-
-class RegistryPushRefused(Exception):
-    """A push through pulp_container's registry into a bootfiles repository."""
-
-
-def refuse_registry_pushes(new_version):
-    """
-    Fail a version made by a push through the registry.
-
-    pulp_container's registry accepts pushes into the repository of any container
-    distribution, and a bootfiles distribution is one; its manifest PUT adds the pushed tag and
-    manifest in a task of its own. A bootfiles version's OCI side is derived from its trees
-    (`match_oci_side`), so the pushed tag would be dropped while the client is told it
-    succeeded. Failing the task makes the push fail instead (pulp_container answers the
-    client with an error). Pushing into Pulp is not built yet: sync from a registry.
-    """
-    task = Task.current()
-    if task is not None and task.name == REGISTRY_PUSH_TASK:
-        raise RegistryPushRefused(
-            f"Repository {new_version.repository.name} is a bootfiles repository: its tags and "
-            "manifests are made from its trees, so it takes no pushes through the registry. "
-            "Push to a registry and sync from it with a bootfiles OCI remote instead."
-        )
+from pulpcore.plugin.models import Content
 
 
 def drop_files_outside_their_tree(new_version):
@@ -56,7 +28,9 @@ def match_oci_side(new_version):
     Tags, manifests and blobs are a function of the trees (same files, same digests), so a
     re-sync that changes nothing changes nothing here either, and a changed kernel moves the
     tag to a new manifest. Manifests of earlier trees leave this version (older versions,
-    which a distribution may still serve, keep theirs).
+    which a distribution may still serve, keep theirs). Pushed trees keep their pushed
+    manifests and index (`oci_content_for`), and a pushed sigstore signature
+    (`sha256-<hex>.sig`) stays while the manifest it signs does.
     """
     # Imported here: models.py calls this module from Repository.finalize_new_version.
     from pulp_container.app.models import Blob, Manifest, Tag
@@ -65,7 +39,13 @@ def match_oci_side(new_version):
     from pulp_bootfiles.app.oci_content import oci_content_for
 
     trees = BootTree.objects.filter(pk__in=new_version.content).prefetch_related("files")
-    wanted = {unit.pk for unit in oci_content_for(trees)}
+    tags = Tag.objects.filter(pk__in=new_version.content).select_related("tagged_manifest")
+    indexes = {tag.name: tag.tagged_manifest for tag in tags}
+    wanted_units = oci_content_for(trees, indexes)
+    wanted = {unit.pk for unit in wanted_units}
+    wanted |= _signatures_of(
+        tags, {unit.digest for unit in wanted_units if isinstance(unit, Manifest)}
+    )
     present = set(
         new_version.content.filter(
             pulp_type__in=[Blob.get_pulp_type(), Manifest.get_pulp_type(), Tag.get_pulp_type()]
@@ -75,6 +55,21 @@ def match_oci_side(new_version):
         new_version.remove_content(new_version.content.filter(pk__in=present - wanted))
     if wanted - present:
         new_version.add_content(Content.objects.filter(pk__in=wanted - present))
+
+
+def _signatures_of(tags, digests):
+    """The pks of the sigstore signature tags among `tags` that sign one of `digests`, with
+    their manifests and blobs."""
+    from pulp_bootfiles.app.registry_push.rules import signed_digest
+
+    kept = set()
+    for tag in tags:
+        if signed_digest(tag.name) in digests:
+            manifest = tag.tagged_manifest
+            kept |= {tag.pk, manifest.pk, *manifest.blobs.values_list("pk", flat=True)}
+            if manifest.config_blob_id:
+                kept.add(manifest.config_blob_id)
+    return kept
 
 
 def drop_stale_signatures(new_version):

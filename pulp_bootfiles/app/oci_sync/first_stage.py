@@ -34,59 +34,11 @@ from pulp_bootfiles.app.formats.netboot_prototype import (
     is_prototype_tag,
     read_prototype,
 )
-from pulp_bootfiles.app.formats.sbat import parse_sbat
-from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.oci_sync.layers import decompress_layer
 from pulp_bootfiles.app.oci_sync.registry import Registry
-from pulp_bootfiles.app.sync.first_stage import tree_digest
+from pulp_bootfiles.app.oci_trees import NetbootTreeSpec
 
 log = logging.getLogger(__name__)
-
-
-class NetbootTreeSpec:
-    """A checked per-arch artifact and what its index says about it: one BootTree to make."""
-
-    def __init__(self, tag, listing, artifact, format):
-        self.tag = tag
-        self.listing = listing
-        self.artifact = artifact
-        self.format = format
-
-    def bootfiles(self):
-        return [
-            BootFile(
-                name=item.file.title,
-                relative_path=item.relative_path,
-                release=self.artifact.release,
-                arch=self.listing.arch,
-                sha256=item.file.sha256,
-                source_package=item.file.src_rpm,
-                # What the upstream recorded: the key it verified the package with, the SBAT
-                # it read. Kept so the rebuilt manifest matches the upstream's byte for byte.
-                signing_key_id=item.file.src_rpm_key,
-                sbat=_sbat_entries(item.file),
-            )
-            for item in self.artifact.files
-        ]
-
-    def boottree(self, files):
-        # The identity is the upstream manifest and platform: there is no .treeinfo to hash.
-        identity = f"oci:{self.artifact.digest}:{self.listing.os_version}"
-        return BootTree(
-            family=self.listing.family,
-            release=self.artifact.release,
-            arch=self.listing.arch,
-            build_timestamp=self.artifact.created,
-            source_url=self.artifact.source,
-            kernel_version=self.artifact.kernel_version,
-            digest=tree_digest(identity, files),
-        )
-
-
-def _sbat_entries(file):
-    if not file.sbat:
-        return None
-    return [entry.as_dict() for entry in parse_sbat(file.sbat.encode(), file.title)]
 
 
 class NetbootOCIFirstStage(Stage):

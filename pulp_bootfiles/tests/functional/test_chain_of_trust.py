@@ -12,6 +12,7 @@ regenerates the repodata (so every checksum matches) is caught only by the signa
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -321,3 +322,50 @@ def test_refuses_what_the_keys_do_not_vouch_for(
     for part in parts:
         assert part.format(**ids) in message, message
     assert pulp.get(repository["pulp_href"])["latest_version_href"].endswith("/versions/0/")
+
+
+def test_a_pipeline_pushes_signed_and_the_signatures_stay_with_their_manifests(
+    keys, policy, netboot_upstream, repository_factory, distribution_factory, pulp, tmp_path
+):
+    """`skopeo copy --sign-by` into Pulp: the signatures go through pulp_container's signature
+    extension, stay with the pushed manifests, and satisfy a policy that requires them."""
+    publisher = keys["publisher"]
+    source = netboot_upstream["distribution"]["base_path"]
+    repository = repository_factory()
+    base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+
+    def push(tag, *options):
+        return subprocess.run(
+            ["skopeo", "copy", *options, "--src-tls-verify=false", "--dest-tls-verify=false"]
+            + ["--dest-creds=admin:password"]
+            + [f"docker://{REGISTRY}/{source}:{tag}", f"docker://{REGISTRY}/{base_path}:{tag}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GNUPGHOME": str(publisher.home)},
+            timeout=300,
+        )
+
+    # The release first, then each architecture signed: pulp_container stores a signature only
+    # for a manifest already in the repository, which the manifests of an index being pushed
+    # (`--all --sign-by`) are not yet.
+    pushed = push("40", "--all")
+    assert pushed.returncode == 0, pushed.stderr
+    unsigned = pulp.get(repository["pulp_href"])["latest_version_href"]
+    assert len(pulp.list(TREES, repository_version=unsigned)) == 2
+    refused = skopeo_copy(policy, f"{base_path}:40-amd64", tmp_path / "unsigned")
+    assert "signature was required, but no signature exists" in refused.stderr, refused.stderr
+    for tag in ("40-amd64", "40-arm64"):
+        signed = push(tag, f"--sign-by={publisher.fingerprint}")
+        assert signed.returncode == 0, signed.stderr
+        copied = skopeo_copy(policy, f"{base_path}:{tag}", tmp_path / tag)
+        assert copied.returncode == 0, copied.stderr
+
+        # Signing adds the signature and nothing else: the same trees, manifests and tags.
+        added = pulp.get(pulp.get(repository["pulp_href"])["latest_version_href"])
+        assert set(added["content_summary"]["added"]) == {"container.signature"}, added
+
+    version = pulp.get(repository["pulp_href"])["latest_version_href"]
+    trees = {tree["pulp_href"] for tree in pulp.list(TREES, repository_version=version)}
+    assert trees == {tree["pulp_href"] for tree in pulp.list(TREES, repository_version=unsigned)}
+    signatures = pulp.list("/pulp/api/v3/content/container/signatures/", repository_version=version)
+    assert len(signatures) == 2

@@ -1,0 +1,29 @@
+"""Route pulp_container's manifest PUTs through `views.BootfilesManifests`."""
+
+from pulp_container.app.registry_api import Manifests
+
+from pulp_bootfiles.app.registry_push.views import BootfilesManifests
+
+
+class BootfilesPushMiddleware:
+    """
+    Serve a manifest PUT with `BootfilesManifests`, pulp_container's view with our check first.
+
+    pulp_container has no hook for checking what is pushed, and Django's URL patterns are
+    tried in plugin order, which is install order: a route of our own could not reliably come
+    first. Swapping the view here, after URL resolution and before the view runs, always
+    applies; the view still authenticates and authorizes the request as pulp_container's
+    does, and leaves pushes into other distributions to pulp_container.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "PUT" or getattr(view_func, "cls", None) is not Manifests:
+            return None
+        view = BootfilesManifests.as_view(view_func.actions, **view_func.initkwargs)
+        return view(request, *view_args, **view_kwargs)

@@ -1,0 +1,65 @@
+"""
+pulp_container's manifest endpoint, checking pushes into bootfiles distributions first.
+
+pulp_container stores a pushed tag and adds it to the repository in a task; a bootfiles
+repository turns it into trees there (`importing`). Checking the rules before that gives the
+pipeline the registry's own error, MANIFEST_INVALID with the rule, where a failed task would
+give an opaque HTTP 500, and stores nothing that will not be served.
+"""
+
+import hashlib
+import io
+
+from pulp_container.app.exceptions import ManifestInvalid, RepositoryNotFound
+from pulp_container.app.models import Manifest
+from pulp_container.app.registry_api import Manifests
+from pulpcore.plugin.util import get_domain
+
+from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
+from pulp_bootfiles.app.registry_push.rules import pushed_trees
+
+
+class BootfilesManifests(Manifests):
+    """The registry's manifests endpoint; a PUT into a bootfiles distribution is checked."""
+
+    def put(self, request, path, pk=None):
+        # Imported here: the middleware that routes to this view loads before the models.
+        from pulp_bootfiles.app.models import BootfilesDistribution, BootTree
+
+        distribution = BootfilesDistribution.objects.filter(
+            base_path=path, pulp_domain=get_domain()
+        ).first()
+        if distribution is None:
+            return super().put(request, path, pk=pk)
+        repository = distribution.repository
+        if repository is None:
+            # pulp_container would make a container repository for it; ours are made by users.
+            raise RepositoryNotFound(name=path)
+        repository = repository.cast()
+        data = request.META["wsgi.input"].read(MAX_MANIFEST_SIZE + 1)
+        digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+        if len(data) > MAX_MANIFEST_SIZE:
+            raise ManifestInvalid(
+                digest=digest, reason=f"the manifest is larger than {MAX_MANIFEST_SIZE} bytes"
+            )
+        if not pk.startswith("sha256:"):
+            version = repository.latest_version()
+            served = Manifest.objects.filter(pk__in=version.content)
+            pending = repository.pending_manifests.all()
+
+            def listed_manifest(digest):
+                found = (served.filter(digest=digest) or pending.filter(digest=digest)).first()
+                return found.data.encode() if found else None
+
+            def family_of(release):
+                trees = BootTree.objects.filter(pk__in=version.content).order_by("-release")
+                tree = trees.filter(release=release).first() or trees.first()
+                return tree.family if tree else None
+
+            try:
+                pushed_trees(pk, data, listed_manifest, family_of)
+            except NetbootRuleError as exc:
+                raise ManifestInvalid(digest=digest, reason=str(exc)) from exc
+        # pulp_container reads the manifest from the input stream again.
+        request.META["wsgi.input"] = io.BytesIO(data)
+        return super().put(request, path, pk=pk)
