@@ -287,3 +287,75 @@ def test_a_push_that_breaks_the_spec_is_refused_and_the_repository_stays_as_it_w
     assert pulp.get(repository["pulp_href"])["latest_version_href"] == before
     assert registry_get(base_path, "41-amd64").status_code == 404
     assert tags_of(base_path) == ["40", "40-amd64"]
+
+
+def cosign_signature(tmp_path, signed):
+    """The files and manifest of a sigstore attachment signing `signed` (as cosign writes it)."""
+    payload = json.dumps(
+        {
+            "critical": {
+                "identity": {"docker-reference": "pulp.example.com/fedora"},
+                "image": {"docker-manifest-digest": signed},
+                "type": "cosign container image signature",
+            },
+            "optional": None,
+        }
+    ).encode()
+    config = json.dumps({"architecture": "", "os": "", "rootfs": {"type": "layers"}}).encode()
+    files = []
+    for name, data in (("config.json", config), ("payload.json", payload)):
+        (tmp_path / name).write_bytes(data)
+        files.append(tmp_path / name)
+    config_descriptor = {
+        "mediaType": "application/vnd.oci.image.config.v1+json",
+        "digest": sha256_digest(config),
+        "size": len(config),
+    }
+    layer = {
+        "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+        "digest": sha256_digest(payload),
+        "size": len(payload),
+        "annotations": {"dev.cosignproject.cosign/signature": "MEUCIQ...fake-but-opaque"},
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config_descriptor,
+        "layers": [layer],
+    }
+    return list(zip(files, (config_descriptor, layer), strict=True)), manifest
+
+
+def test_a_sigstore_signature_stays_while_the_manifest_it_signs_is_served(
+    tree_factory, remote_factory, repository_factory, sync, distribution_factory, pulp, tmp_path
+):
+    _, url = tree_factory()
+    repository = repository_factory()
+    sync(repository, remote_factory(url))
+    base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+    signed = sha256_digest(registry_get(base_path, "40-amd64").content)
+    signature_tag = f"{signed.replace(':', '-')}.sig"
+
+    files, manifest = cosign_signature(tmp_path, signed)
+    response = oras_push_manifest(base_path, signature_tag, files, manifest)
+    assert response.status_code == 201, response.text
+    assert registry_get(base_path, signature_tag).status_code == 200
+
+    # A signature of a manifest the repository does not hold is refused.
+    unknown = f"sha256:{'0' * 64}"
+    files, manifest = cosign_signature(tmp_path, unknown)
+    refused = oras_push_manifest(base_path, f"sha256-{'0' * 64}.sig", files, manifest)
+    assert refused.status_code == 400, refused.text
+    assert f"signs {unknown}, which this repository does not hold" in refused.text
+
+    # Another release joins: the signature stays with its manifest.
+    _, url_41 = tree_factory(release="41")
+    sync(repository, remote_factory(url_41))
+    assert signature_tag in tags_of(base_path)
+
+    # The release 40 tree changes: its tag moves to a new manifest, the signature goes.
+    _, changed = tree_factory()
+    sync(repository, remote_factory(changed))
+    assert sha256_digest(registry_get(base_path, "40-amd64").content) != signed
+    assert signature_tag not in tags_of(base_path)
+    assert registry_get(base_path, signature_tag).status_code == 404
