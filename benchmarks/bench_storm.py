@@ -7,13 +7,20 @@ against each server, alternating which goes first, for every N of the run: UEFI 
 through shim and GRUB, iPXE and PXELINUX over HTTP in turn, a share of them fetching
 install.img as Anaconda does. Every byte is checked against the source's sha256.
 
+While each storm runs, one more machine in a process of its own (`latency_probe`) times a
+GRUB probe and a config over and over: the storm's own latencies include the load generator's
+queueing on these 2 cores, that machine's are what a server makes a booting machine wait. The
+latency target is checked on it; the storm's own figures are shown beside.
+
 Afterwards the same kinds of request (a 404 probe, a generated config, a file) run one by one
 with PostgreSQL's statement log on, and the statements each Pulp process sent are counted.
 """
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -72,6 +79,56 @@ def _ms(value: float) -> str:
     return f"{value * 1000:.0f} ms"
 
 
+class LatencyProbe:
+    """`latency_probe.py` timing a probe and a config at `root` for a `with` block."""
+
+    SCRIPT = Path(__file__).with_name("latency_probe.py")
+
+    def __init__(self, root: str, tree: storm_client.Tree):
+        # A name GRUB probes that no storm machine asks for (10.1.255.255).
+        self.args = [root, f"{tree.grub_dir}/grub.cfg-0A01FFFF", "boot.ipxe"]
+        self.latencies, self.errors = {}, []
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, str(self.SCRIPT), *self.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        return self
+
+    def __exit__(self, *exc):
+        out, _ = self.process.communicate(input="", timeout=300)
+        found = json.loads(out)
+        self.errors = found.pop("errors")
+        self.latencies = {kind: sorted(values) for kind, values in found.items()}
+
+    def percentile(self, kind: str, share: float) -> float:
+        values = self.latencies.get(kind) or [0.0]
+        return values[min(len(values) - 1, int(share * len(values)))]
+
+
+def _probe_figures(n, pulp, nginx, label) -> list[Figure]:
+    """The lone machine's latencies, beside nginx's in the same storm; the latency target."""
+    figures = []
+    for kind in ("probe", "config"):
+        p99 = pulp.percentile(kind, 0.99)
+        at_target = n == TARGET_N
+        samples = len(pulp.latencies.get(kind, []))
+        figures.append(
+            Figure(
+                f"Boot storm N={n}{label}: {kind} p50 / p99, one more machine ({samples} samples)",
+                f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(p99)}",
+                f"{_ms(nginx.percentile(kind, 0.5))} / {_ms(nginx.percentile(kind, 0.99))} (nginx)",
+                "-",
+                f"p99 <= {_ms(LATENCY_TARGET)}" if at_target else "-",
+                (p99 <= LATENCY_TARGET and not pulp.errors) if at_target else None,
+            )
+        )
+    return figures
+
+
 def _storm_figures(n, pulp, nginx, label) -> list[Figure]:
     at_target = n == TARGET_N
     figures = [
@@ -85,16 +142,15 @@ def _storm_figures(n, pulp, nginx, label) -> list[Figure]:
         )
     ]
     for kind in storm_client.KINDS:
-        p99 = pulp.percentile(kind, 0.99)
-        target = kind != "file" and at_target
+        # Seen by the storm's machines, the load generator's queueing included (see above).
         figures.append(
             Figure(
-                f"Boot storm N={n}{label}: {kind} p50 / p99",
-                f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(p99)}",
+                f"Boot storm N={n}{label}: {kind} p50 / p99, the storm's machines",
+                f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(pulp.percentile(kind, 0.99))}",
                 f"{_ms(nginx.percentile(kind, 0.5))} / {_ms(nginx.percentile(kind, 0.99))} (nginx)",
                 "-",
-                f"p99 <= {_ms(LATENCY_TARGET)}" if target else "-",
-                p99 <= LATENCY_TARGET if target else None,
+                "-",
+                None,
             )
         )
     files = len(pulp.latencies["file"])
@@ -167,15 +223,18 @@ def storm_rounds(ctx, served, static, tree, sizes, install_every, label) -> list
     figures = []
     for round_, n in enumerate(sizes):
         order = [("pulp", served), ("nginx", static)]
-        results = {}
+        results, probes = {}, {}
         for name, url in order[:: 1 if round_ % 2 else -1]:
-            results[name] = storm_client.run_storm(url, tree, n, install_every)
+            with LatencyProbe(url, tree) as probes[name]:
+                results[name] = storm_client.run_storm(url, tree, n, install_every)
         figures += _storm_figures(n, results["pulp"], results["nginx"], label)
+        figures += _probe_figures(n, probes["pulp"], probes["nginx"], label)
         for name, result in results.items():
-            if result.errors:
+            errors = result.errors + probes[name].errors
+            if errors:
                 ctx.notes.append(
-                    f"Boot storm N={n}{label}, {name}: {len(result.errors)} errors, first: "
-                    + "; ".join(result.errors[:3])
+                    f"Boot storm N={n}{label}, {name}: {len(errors)} errors, first: "
+                    + "; ".join(errors[:3])
                 )
     return figures
 

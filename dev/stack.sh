@@ -48,7 +48,8 @@ system_packages() {
   done
   # Chain of trust tests: gpg makes keys for rpmsign (from rpm), objdump checks test PE files.
   # Foreman contract tests: xorriso writes and extracts real boot.iso images.
-  for cmd in gpg:gnupg objdump:binutils xorriso:xorriso; do
+  # Registry push tests: podman (4.3 in Debian 12) pushes a manifest list into Pulp.
+  for cmd in gpg:gnupg objdump:binutils xorriso:xorriso podman:podman; do
     command -v "${cmd%%:*}" >/dev/null || missing+=("${cmd##*:}")
   done
   # Capsule sync tests: nginx as a TLS front that requires a client certificate; the

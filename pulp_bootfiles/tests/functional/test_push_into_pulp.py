@@ -8,6 +8,7 @@ trees in a new repository version, so plain files and boot configs follow.
 
 import hashlib
 import json
+import os
 import subprocess
 import uuid
 
@@ -359,3 +360,48 @@ def test_a_sigstore_signature_stays_while_the_manifest_it_signs_is_served(
     assert sha256_digest(registry_get(base_path, "40-amd64").content) != signed
     assert signature_tag not in tags_of(base_path)
     assert registry_get(base_path, signature_tag).status_code == 404
+
+
+def test_podman_manifest_push_all_is_checked_as_it_arrives(
+    fixture_server, empty_distributed, pulp, tmp_path
+):
+    """podman 4.3 (Debian 12) cannot annotate an index (podman 5's `manifest create
+    --annotation` can), so the list it pushes lacks the spec's version annotation: the push
+    reaches the check and podman shows the rule."""
+    upstream = StaticRegistry(fixture_server.root, f"pipeline/{uuid.uuid4().hex[:10]}")
+    foreman_pipeline(upstream, "fedora", "46", ["x86_64", "aarch64"], salt="podman")
+    layout = oci_layout(upstream, "fedora-46", tmp_path / "layout")
+    repository, base_path = empty_distributed
+    before = pulp.get(repository["pulp_href"])["latest_version_href"]
+    # A storage of its own: vfs needs no kernel overlay support, nothing is left behind.
+    storage = tmp_path / "storage.conf"
+    storage.write_text(
+        f'[storage]\ndriver = "vfs"\nrunroot = "{tmp_path}/run"\ngraphroot = "{tmp_path}/root"\n'
+    )
+    env = {**os.environ, "CONTAINERS_STORAGE_CONF": str(storage)}
+
+    def podman(*args):
+        return subprocess.run(
+            ["podman", *args], capture_output=True, text=True, env=env, timeout=300
+        )
+
+    assert podman("manifest", "create", "localhost/netboot").returncode == 0
+    added = podman("manifest", "add", "--all", "localhost/netboot", f"oci:{layout}:fedora-46")
+    assert added.returncode == 0, added.stderr
+    pushed = podman(
+        "manifest",
+        "push",
+        "--all",
+        "--format=oci",
+        "--tls-verify=false",
+        f"--creds={CREDS}",
+        "localhost/netboot",
+        f"docker://{REGISTRY}/{base_path}:46",
+    )
+    assert pushed.returncode != 0, pushed.stdout
+    assert (
+        "manifest invalid: tag 46: the index annotation org.pulpproject.netboot.version is None"
+        in pushed.stderr
+    ), pushed.stderr
+    assert pulp.get(repository["pulp_href"])["latest_version_href"] == before
+    assert tags_of(base_path) == []
