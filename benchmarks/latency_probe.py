@@ -45,7 +45,7 @@ def sample(root, paths, pause, stop):
 
 def main(argv):
     root, probe, config = argv[:3]
-    pause = float(argv[3]) if len(argv) > 3 else 0.01
+    pause = float(argv[3]) if len(argv) > 3 else 0.1
     stop = threading.Event()
     result = {}
 
