@@ -1,13 +1,20 @@
-"""Route pulp_container's manifest PUTs through `views.BootfilesManifests`."""
+"""Route pulp_container's manifest PUTs and registry DELETEs through `views`."""
 
-from pulp_container.app.registry_api import Manifests
+from pulp_container.app.registry_api import Blobs, Manifests
 
-from pulp_bootfiles.app.registry_push.views import BootfilesManifests
+from pulp_bootfiles.app.registry_push.views import BootfilesBlobs, BootfilesManifests
+
+# pulp_container's view, the methods routed, and the subclass that takes them.
+ROUTED = {
+    Manifests: ({"PUT", "DELETE"}, BootfilesManifests),
+    Blobs: ({"DELETE"}, BootfilesBlobs),
+}
 
 
 class BootfilesPushMiddleware:
     """
-    Serve a manifest PUT with `BootfilesManifests`, pulp_container's view with our check first.
+    Serve a manifest PUT with `BootfilesManifests`, pulp_container's view with our check first,
+    and registry DELETEs with views that refuse them for bootfiles distributions.
 
     pulp_container has no hook for checking what is pushed, and Django's URL patterns are
     tried in plugin order, which is install order: a route of our own could not reliably come
@@ -23,7 +30,8 @@ class BootfilesPushMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method != "PUT" or getattr(view_func, "cls", None) is not Manifests:
+        methods, subclass = ROUTED.get(getattr(view_func, "cls", None), ((), None))
+        if request.method not in methods:
             return None
-        view = BootfilesManifests.as_view(view_func.actions, **view_func.initkwargs)
+        view = subclass.as_view(view_func.actions, **view_func.initkwargs)
         return view(request, *view_args, **view_kwargs)

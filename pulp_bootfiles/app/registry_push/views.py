@@ -12,23 +12,44 @@ import io
 
 from pulp_container.app.exceptions import ManifestInvalid, RepositoryNotFound
 from pulp_container.app.models import Manifest
-from pulp_container.app.registry_api import Manifests
+from pulp_container.app.registry_api import Blobs, Manifests
 from pulpcore.plugin.util import get_domain
+from rest_framework.exceptions import MethodNotAllowed
 
 from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
 
 
+def _bootfiles_distribution(path):
+    # Imported here: the middleware that routes to these views loads before the models.
+    from pulp_bootfiles.app.models import BootfilesDistribution
+
+    return BootfilesDistribution.objects.filter(base_path=path, pulp_domain=get_domain()).first()
+
+
+def _refuse_delete(request, path):
+    """A registry DELETE would be undone by the next version (the trees decide what is
+    served) while the client is told it succeeded: refuse it instead."""
+    raise MethodNotAllowed(
+        request.method,
+        detail=f"{path} is a bootfiles distribution: its tags, manifests and blobs are made "
+        "from its repository's trees. Remove trees with the REST API's modify endpoint.",
+    )
+
+
 class BootfilesManifests(Manifests):
-    """The registry's manifests endpoint; a PUT into a bootfiles distribution is checked."""
+    """The registry's manifests endpoint; a PUT into a bootfiles distribution is checked, a
+    DELETE refused."""
+
+    def destroy(self, request, path, pk=None):
+        if _bootfiles_distribution(path) is not None:
+            _refuse_delete(request, path)
+        return super().destroy(request, path, pk=pk)
 
     def put(self, request, path, pk=None):
-        # Imported here: the middleware that routes to this view loads before the models.
-        from pulp_bootfiles.app.models import BootfilesDistribution, BootTree
+        from pulp_bootfiles.app.models import BootTree
 
-        distribution = BootfilesDistribution.objects.filter(
-            base_path=path, pulp_domain=get_domain()
-        ).first()
+        distribution = _bootfiles_distribution(path)
         if distribution is None:
             return super().put(request, path, pk=pk)
         repository = distribution.repository
@@ -63,3 +84,12 @@ class BootfilesManifests(Manifests):
         # pulp_container reads the manifest from the input stream again.
         request.META["wsgi.input"] = io.BytesIO(data)
         return super().put(request, path, pk=pk)
+
+
+class BootfilesBlobs(Blobs):
+    """The registry's blobs endpoint; a DELETE from a bootfiles distribution is refused."""
+
+    def destroy(self, request, path, pk=None):
+        if _bootfiles_distribution(path) is not None:
+            _refuse_delete(request, path)
+        return super().destroy(request, path, pk=pk)

@@ -285,6 +285,17 @@ def test_a_push_that_breaks_the_spec_is_refused_and_the_repository_stays_as_it_w
         and "its release's tag '40'" in index.json()["errors"][0]["message"]
     )
 
+    # Deleting through the registry would be undone by the next version: refused.
+    layer = json.loads(manifest)["layers"][0]["digest"]
+    for kind, reference in (("manifests", "40-amd64"), ("blobs", layer)):
+        deleted = requests.delete(
+            f"{API}/v2/{base_path}/{kind}/{reference}", auth=tuple(CREDS.split(":")), timeout=60
+        )
+        assert deleted.status_code == 405, deleted.text
+        (error,) = deleted.json()["errors"]
+        assert error["code"] == "UNSUPPORTED"
+        assert f"{base_path} is a bootfiles distribution" in error["message"]
+
     assert pulp.get(repository["pulp_href"])["latest_version_href"] == before
     assert registry_get(base_path, "41-amd64").status_code == 404
     assert tags_of(base_path) == ["40", "40-amd64"]
