@@ -28,7 +28,7 @@ from benchmarks import storm_client
 from benchmarks.context import Context
 from benchmarks.pulp import V3
 from benchmarks.report import Figure, ratio
-from benchmarks.servers import Nginx
+from benchmarks.servers import Nginx, ProbeFront
 from benchmarks.sql_count import StatementLog
 from pulp_bootfiles.tests.fixtures.content import file_sha256
 
@@ -246,6 +246,18 @@ def _storms(ctx, served, static, tree, sizes, install_every, label) -> list[Figu
     return figures + _sql_per_request(ctx, served, tree, label)
 
 
+def _behind_probe_front(ctx, distribution, relative, static, tree, sizes, install_every):
+    """The largest storm up to the target size again, through an nginx front that answers the
+    probe names itself (cache off): what that tuning buys (docs/admin/sizing.md)."""
+    n = max(size for size in sizes if size <= TARGET_N)
+    upstream = ctx.content_url.split("://", 1)[1]
+    with ProbeFront(ctx.scratch / "storm-front", upstream, distribution["base_path"]) as front:
+        served = f"{front.url}/pulp/content/{relative}"
+        return storm_rounds(
+            ctx, served, static, tree, (n,), install_every, ", nginx front answering probes"
+        )
+
+
 def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64") -> list[Figure]:
     """The storms with pulpcore's Redis content cache off, then on (the stack restarted with
     BOOTFILES_CACHE=1, and back again afterwards)."""
@@ -261,6 +273,9 @@ def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64
     with Nginx(ctx.scratch / "storm-nginx", static_root) as nginx:
         static = f"{nginx.url}/pulp/content/{relative}"
         figures += _storms(ctx, served, static, tree, sizes, install_every, "")
+        figures += _behind_probe_front(
+            ctx, distribution, relative, static, tree, sizes, install_every
+        )
         try:
             _restart_stack(cache=True)
             figures += _storms(ctx, served, static, tree, sizes, install_every, ", cache on")
@@ -270,6 +285,8 @@ def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64
         f"Boot storm: machine i boots by {', '.join(storm_client.LOADERS)} in turn; every "
         f"{install_every}th also fetches install.img; nginx serves a static copy from the same "
         "paths; the server that goes first alternates with N. 'cache on': the same storms "
-        "after restarting the stack with pulpcore's Redis content cache (CACHE_ENABLED)."
+        "after restarting the stack with pulpcore's Redis content cache (CACHE_ENABLED). 'nginx "
+        "front answering probes': the same storm through an nginx proxy that answers the "
+        "per-machine probe names of the bootfiles base path with 404 itself (cache off)."
     )
     return figures

@@ -5,6 +5,7 @@ Each runs in the foreground as a child of the benchmark, from a config generated
 of its own, on a free 127.0.0.1 port; leaving the `with` block ends exactly that process.
 """
 
+import re
 import socket
 import subprocess
 import time
@@ -155,6 +156,71 @@ class Nginx(_Server):
             method, path, status, size = line.split(" ")
             entries.append(LogEntry(method, path, int(status), int(size)))
         return entries
+
+
+# The per-machine config names GRUB and PXELINUX probe (`bootconfigs.is_probe_miss`), which
+# pulp_bootfiles never serves: a front proxy may answer them itself, for bootfiles base paths only.
+PROBE_NAMES = (
+    r"(grub\.cfg-01-[0-9a-fA-F]{2}(-[0-9a-fA-F]{2})+|grub\.cfg-[0-9A-Fa-f]{1,8}"
+    r"|pxelinux\.cfg/(?!default$)[^/]+)"
+)
+
+PROBE_FRONT_CONF = """\
+daemon off;
+user root;
+worker_processes 2;
+pid DIR/nginx.pid;
+error_log DIR/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path DIR/client_body;
+    proxy_temp_path DIR/proxy;
+    fastcgi_temp_path DIR/fastcgi;
+    uwsgi_temp_path DIR/uwsgi;
+    scgi_temp_path DIR/scgi;
+    keepalive_requests 10000;
+    upstream pulp-content { server UPSTREAM; keepalive 64; }
+    server {
+        listen 127.0.0.1:PORT;
+        location ~ "^/pulp/content/BASE_PATH/(.+/)?PROBE_NAMES$" { return 404; }
+        location / {
+            proxy_pass http://pulp-content;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_redirect off;
+            proxy_buffering off;
+        }
+    }
+}
+"""
+
+
+class ProbeFront(_Server):
+    """nginx in front of a content app, answering the probe names under one base path itself
+    (404) and passing everything else on: the tuning `docs/admin/sizing.md` describes."""
+
+    name = "nginx-front"
+
+    def __init__(self, directory: Path, upstream: str, base_path: str):
+        super().__init__(directory)
+        self.upstream, self.base_path = upstream, base_path
+        self.health_url = self.url + "/pulp/content/"
+
+    def command(self):
+        conf = self.dir / "nginx.conf"
+        text = PROBE_FRONT_CONF
+        for token, value in (
+            ("PROBE_NAMES", PROBE_NAMES),
+            ("BASE_PATH", re.escape(self.base_path)),
+            ("UPSTREAM", self.upstream),
+            ("PORT", str(self.port)),
+            ("DIR", str(self.dir)),
+        ):
+            text = text.replace(token, value)
+        conf.write_text(text)
+        return ["nginx", "-p", str(self.dir), "-e", str(self.dir / "error.log"), "-c", str(conf)]
 
 
 class DockerRegistry(_Server):
