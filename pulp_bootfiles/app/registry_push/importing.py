@@ -88,9 +88,14 @@ def _saved_file(bootfile, tag, domain):
         )
     key = {field: getattr(bootfile, field) for field in BootFile.natural_key_fields()}
     key["_pulp_domain"] = domain
-    saved, created = BootFile.objects.get_or_create(
-        **key, defaults={"name": bootfile.name, "sbat": bootfile.sbat}
-    )
+    # Every other field too: a unit made here is shared with any sync that finds the same key
+    # (and builds its manifests from these fields), so it must be whole.
+    described = {
+        field.name: getattr(bootfile, field.name)
+        for field in BootFile._meta.local_concrete_fields
+        if not field.primary_key and field.name not in key
+    }
+    saved, created = BootFile.objects.get_or_create(**key, defaults=described)
     if created:
         ContentArtifact.objects.create(
             content=saved, artifact=artifact, relative_path=saved.content_path

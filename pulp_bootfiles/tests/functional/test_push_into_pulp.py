@@ -18,7 +18,7 @@ from oras.client import OrasClient
 
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry
-from pulp_bootfiles.tests.functional.conftest import TREES
+from pulp_bootfiles.tests.functional.conftest import FILES, TREES
 from pulp_bootfiles.tests.functional.pulp_api import API, CONTENT
 from pulp_bootfiles.tests.functional.test_oci_producers import served_digests
 from pulp_bootfiles.tests.functional.test_serve import REGISTRY, registry_get
@@ -187,7 +187,10 @@ def test_an_oras_push_of_one_arch_adds_a_release_beside_the_synced_trees(
                 "mediaType": "application/x-netboot-file",
                 "digest": sha256_digest(data),
                 "size": len(data),
-                "annotations": {"org.opencontainers.image.title": path.name},
+                "annotations": {
+                    "org.opencontainers.image.title": path.name,
+                    "org.pulpproject.netboot.src.rpm": f"{path.stem}-45-1.x86_64",
+                },
             }
         )
     manifest = {
@@ -232,6 +235,14 @@ def test_an_oras_push_of_one_arch_adds_a_release_beside_the_synced_trees(
     trees = trees_of(pulp, repository)
     assert sorted(trees) == [("40", tree.arch), ("45", "x86_64")]
     assert trees["45", "x86_64"]["family"] == trees["40", tree.arch]["family"]
+    # The files keep what the manifest says of them (units other syncs may share).
+    version = pulp.get(repository["pulp_href"])["latest_version_href"]
+    packages = {
+        f["name"]: f["source_package"]
+        for f in pulp.list(FILES, repository_version=version)
+        if f["release"] == "45"
+    }
+    assert packages == {"vmlinuz": "vmlinuz-45-1.x86_64", "initrd.img": "initrd-45-1.x86_64"}
     plain = f"{CONTENT}/pulp/content/{base_path}/45/x86_64/images/pxeboot/"
     assert requests.get(plain + "vmlinuz", timeout=30).content == kernel.read_bytes()
     assert requests.get(plain + "initrd.img", timeout=30).content == initrd.read_bytes()
