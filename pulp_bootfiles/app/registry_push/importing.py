@@ -50,9 +50,7 @@ def import_registry_push(repository, new_version):
         return manifest.data.encode() if manifest else None
 
     def family_of(release):
-        trees = BootTree.objects.filter(pk__in=content).order_by("-release")
-        tree = trees.filter(release=release).first() or trees.first()
-        return tree.family if tree else None
+        return family_in(content, release)
 
     trees, files = [], []
     for tag in Tag.objects.filter(pk__in=added).select_related("tagged_manifest").order_by("name"):
@@ -75,6 +73,16 @@ def import_registry_push(repository, new_version):
     repository.pending_blobs.remove(*Blob.objects.filter(pk__in=added))
     repository.pending_manifests.remove(*Manifest.objects.filter(pk__in=added))
     return trees
+
+
+def family_in(content, release):
+    """The OS family of the trees in `content` (of `release` if any): what a manifest pushed
+    without an index belongs to; None when there is no tree."""
+    from pulp_bootfiles.app.models import BootTree
+
+    trees = BootTree.objects.filter(pk__in=content).order_by("-release")
+    tree = trees.filter(release=release).first() or trees.first()
+    return tree.family if tree else None
 
 
 def _saved_file(bootfile, tag, domain):

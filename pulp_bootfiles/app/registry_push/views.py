@@ -17,6 +17,7 @@ from pulpcore.plugin.util import get_domain
 from rest_framework.exceptions import MethodNotAllowed
 
 from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
+from pulp_bootfiles.app.registry_push.importing import family_in
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
 
 
@@ -47,8 +48,6 @@ class BootfilesManifests(Manifests):
         return super().destroy(request, path, pk=pk)
 
     def put(self, request, path, pk=None):
-        from pulp_bootfiles.app.models import BootTree
-
         distribution = _bootfiles_distribution(path)
         if distribution is None:
             return super().put(request, path, pk=pk)
@@ -73,9 +72,7 @@ class BootfilesManifests(Manifests):
                 return found.data.encode() if found else None
 
             def family_of(release):
-                trees = BootTree.objects.filter(pk__in=version.content).order_by("-release")
-                tree = trees.filter(release=release).first() or trees.first()
-                return tree.family if tree else None
+                return family_in(version.content, release)
 
             try:
                 pushed_trees(pk, data, listed_manifest, family_of)
