@@ -104,11 +104,10 @@ class LatencyProbe:
         out, _ = self.process.communicate(input="", timeout=300)
         found = json.loads(out)
         self.errors = found.pop("errors")
-        self.latencies = {kind: sorted(values) for kind, values in found.items()}
+        self.latencies = found
 
     def percentile(self, kind: str, share: float) -> float:
-        values = self.latencies.get(kind) or [0.0]
-        return values[min(len(values) - 1, int(share * len(values)))]
+        return storm_client.percentile(self.latencies.get(kind, []), share)
 
 
 def _probe_figures(n, pulp, nginx, label) -> list[Figure]:

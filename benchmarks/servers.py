@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from pulp_bootfiles.app.bootconfigs import PROBE_NAME_PATTERN
 from pulp_bootfiles.tests.fixtures.processes import stop
 
 NGINX_CONF = """\
@@ -158,13 +159,6 @@ class Nginx(_Server):
         return entries
 
 
-# The per-machine config names GRUB and PXELINUX probe (`bootconfigs.is_probe_miss`), which
-# pulp_bootfiles never serves: a front proxy may answer them itself, for bootfiles base paths only.
-PROBE_NAMES = (
-    r"(grub\.cfg-01-[0-9a-fA-F]{2}(-[0-9a-fA-F]{2})+|grub\.cfg-[0-9A-Fa-f]{1,8}"
-    r"|pxelinux\.cfg/(?!default$)[^/]+)"
-)
-
 PROBE_FRONT_CONF = """\
 daemon off;
 user root;
@@ -199,7 +193,9 @@ http {
 
 class ProbeFront(_Server):
     """nginx in front of a content app, answering the probe names under one base path itself
-    (404) and passing everything else on: the tuning `docs/admin/sizing.md` describes."""
+    (404) and passing everything else on: the tuning `docs/admin/sizing.md` describes. The
+    names are `bootconfigs.is_probe_miss`'s, which pulp_bootfiles never serves; other plugins
+    may, so the location is scoped to the bootfiles base path."""
 
     name = "nginx-front"
 
@@ -212,7 +208,7 @@ class ProbeFront(_Server):
         conf = self.dir / "nginx.conf"
         text = PROBE_FRONT_CONF
         for token, value in (
-            ("PROBE_NAMES", PROBE_NAMES),
+            ("PROBE_NAMES", PROBE_NAME_PATTERN),
             ("BASE_PATH", re.escape(self.base_path)),
             ("UPSTREAM", self.upstream),
             ("PORT", str(self.port)),

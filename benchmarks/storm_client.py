@@ -131,10 +131,15 @@ class StormResult:
     fetches: list = field(default_factory=list)  # Fetch, in the order they ended
 
     def percentile(self, kind: str, share: float) -> float:
-        values = sorted(self.latencies[kind])
-        if not values:
-            return 0.0
-        return values[min(len(values) - 1, int(share * len(values)))]
+        return percentile(self.latencies[kind], share)
+
+
+def percentile(values, share: float) -> float:
+    """The `share` percentile (0.99 for p99) of `values`; 0.0 when there are none."""
+    values = sorted(values)
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(share * len(values)))]
 
 
 async def _fetch(session, base, step, tree, result):

@@ -89,10 +89,12 @@ def check_kernel_args(kernel_args: str) -> str:
 # The per-machine names boot loaders probe before the shared config, which no version ever
 # serves: GRUB's `grub.cfg-01-<mac>` and `grub.cfg-<hex IP, shortened>` (beside any file), and
 # everything in `pxelinux.cfg/` but `default` (PXELINUX's `<uuid>`, `01-<mac>`, hex IP).
-_PROBE_MISS = re.compile(
-    r"(?:.*/)?(?:grub\.cfg-01-[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2})+|grub\.cfg-[0-9A-Fa-f]{1,8}"
+# The pattern is also what a front proxy may answer itself (docs/admin/sizing.md).
+PROBE_NAME_PATTERN = (
+    r"(?:grub\.cfg-01-[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2})+|grub\.cfg-[0-9A-Fa-f]{1,8}"
     r"|pxelinux\.cfg/(?!default$)[^/]+)"
 )
+_PROBE_MISS = re.compile(rf"(?:.*/)?{PROBE_NAME_PATTERN}")
 
 
 def is_probe_miss(path: str) -> bool:

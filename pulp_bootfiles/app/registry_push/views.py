@@ -7,15 +7,16 @@ pipeline the registry's own error, MANIFEST_INVALID with the rule, where a faile
 give an opaque HTTP 500, and stores nothing that will not be served.
 """
 
-import hashlib
 import io
 
+from django.db.models import Q
 from pulp_container.app.exceptions import ManifestInvalid, RepositoryNotFound
 from pulp_container.app.models import Manifest
 from pulp_container.app.registry_api import Blobs, Manifests
 from pulpcore.plugin.util import get_domain
 from rest_framework.exceptions import MethodNotAllowed
 
+from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
 from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
 from pulp_bootfiles.app.registry_push.importing import family_in
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
@@ -57,18 +58,17 @@ class BootfilesManifests(Manifests):
             raise RepositoryNotFound(name=path)
         repository = repository.cast()
         data = request.META["wsgi.input"].read(MAX_MANIFEST_SIZE + 1)
-        digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+        digest = sha256_digest(data)
         if len(data) > MAX_MANIFEST_SIZE:
             raise ManifestInvalid(
                 digest=digest, reason=f"the manifest is larger than {MAX_MANIFEST_SIZE} bytes"
             )
         if not pk.startswith("sha256:"):
             version = repository.latest_version()
-            served = Manifest.objects.filter(pk__in=version.content)
-            pending = repository.pending_manifests.all()
+            pushed_before = Q(pk__in=version.content) | Q(pk__in=repository.pending_manifests.all())
 
             def listed_manifest(digest):
-                found = (served.filter(digest=digest) or pending.filter(digest=digest)).first()
+                found = Manifest.objects.filter(pushed_before, digest=digest).first()
                 return found.data.encode() if found else None
 
             def family_of(release):

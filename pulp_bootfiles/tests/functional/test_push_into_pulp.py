@@ -6,7 +6,6 @@ keeps the pushed bytes (the digests the pipeline printed are served), and the pu
 trees in a new repository version, so plain files and boot configs follow.
 """
 
-import hashlib
 import json
 import os
 import subprocess
@@ -16,6 +15,8 @@ import pytest
 import requests
 from oras.client import OrasClient
 
+from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
+from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry
 from pulp_bootfiles.tests.functional.conftest import FILES, TREES
@@ -42,10 +43,6 @@ def skopeo_copy(source, destination, *options):
         text=True,
         timeout=300,
     )
-
-
-def sha256_digest(data):
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
 def tags_of(base_path):
@@ -77,6 +74,18 @@ def oci_layout(registry, tag, directory):
     (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
     return directory
+
+
+@pytest.fixture
+def synced_distributed(
+    tree_factory, remote_factory, repository_factory, sync, distribution_factory
+):
+    """A repository synced from a release 40 tree, distributed: (tree, repository, base path)."""
+    tree, url = tree_factory()
+    repository = repository_factory()
+    sync(repository, remote_factory(url))
+    base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+    return tree, repository, base_path
 
 
 @pytest.fixture
@@ -142,9 +151,7 @@ def test_skopeo_copy_all_pushes_a_pipelines_index_into_trees_served_as_pushed(
     # A real client pulls what was pushed.
     client = OrasClient(hostname=REGISTRY, insecure=True)
     pulled = client.pull(target=f"{REGISTRY}/{base_path}:44-arm64", outdir=str(tmp_path / "o"))
-    assert {
-        p.rsplit("/", 1)[-1]: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in pulled
-    } == published["aarch64"]
+    assert {p.rsplit("/", 1)[-1]: file_sha256(p) for p in pulled} == published["aarch64"]
 
     # Pushing the same again changes nothing.
     again = skopeo_copy(
@@ -168,12 +175,9 @@ def oras_push_manifest(base_path, tag, files, manifest):
 
 
 def test_an_oras_push_of_one_arch_adds_a_release_beside_the_synced_trees(
-    tree_factory, remote_factory, repository_factory, sync, distribution_factory, pulp, tmp_path
+    synced_distributed, pulp, tmp_path
 ):
-    tree, url = tree_factory()
-    repository = repository_factory()
-    sync(repository, remote_factory(url))
-    base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+    tree, repository, base_path = synced_distributed
     synced_manifest = registry_get(base_path, "40-amd64").content
 
     kernel, initrd = tmp_path / "vmlinuz", tmp_path / "initrd.img"
@@ -259,12 +263,9 @@ def put_manifest(base_path, reference, data, media_type):
 
 
 def test_a_push_that_breaks_the_spec_is_refused_and_the_repository_stays_as_it_was(
-    tree_factory, remote_factory, repository_factory, sync, distribution_factory, pulp
+    synced_distributed, pulp
 ):
-    _, url = tree_factory()
-    repository = repository_factory()
-    sync(repository, remote_factory(url))
-    base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+    _, repository, base_path = synced_distributed
     before = pulp.get(repository["pulp_href"])["latest_version_href"]
 
     # The release 40 artifact pushed as 41: its manifest says 40.
@@ -350,12 +351,9 @@ def cosign_signature(tmp_path, signed):
 
 
 def test_a_sigstore_signature_stays_while_the_manifest_it_signs_is_served(
-    tree_factory, remote_factory, repository_factory, sync, distribution_factory, pulp, tmp_path
+    synced_distributed, tree_factory, remote_factory, sync, pulp, tmp_path
 ):
-    _, url = tree_factory()
-    repository = repository_factory()
-    sync(repository, remote_factory(url))
-    base_path = distribution_factory(repository=repository["pulp_href"])["base_path"]
+    _, repository, base_path = synced_distributed
     signed = sha256_digest(registry_get(base_path, "40-amd64").content)
     signature_tag = f"{signed.replace(':', '-')}.sig"
 

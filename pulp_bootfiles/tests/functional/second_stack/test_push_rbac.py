@@ -11,12 +11,13 @@ import uuid
 
 import requests
 
+from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry
 from pulp_bootfiles.tests.functional.conftest import REPOSITORIES, TREES
 from pulp_bootfiles.tests.functional.second_stack.conftest import distribute
 from pulp_bootfiles.tests.functional.second_stack.registry_client import registry_get
-from pulp_bootfiles.tests.functional.test_push_into_pulp import oci_layout, sha256_digest
+from pulp_bootfiles.tests.functional.test_push_into_pulp import oci_layout
 
 CONTAINER_DISTRIBUTIONS = "/pulp/api/v3/distributions/container/container/"
 COLLABORATOR = "container.containerdistribution_collaborator"
