@@ -205,10 +205,18 @@ def _sql_per_request(ctx, served, tree, label) -> list[Figure]:
     return figures
 
 
-def _restart_stack(cache: bool) -> None:
-    """Restart the benchmark's Pulp processes with pulpcore's Redis content cache on or off
-    (dev/stack.sh reads the stack's ports and dirs from the environment run.sh exported)."""
+def _restart_stack(ctx, cache: bool, route: bool = True) -> None:
+    """Restart the benchmark's Pulp processes with pulpcore's Redis content cache on or off,
+    and the plugin's content route on or off (dev/stack.sh reads the stack's ports and dirs
+    from the environment run.sh exported)."""
     env = {**os.environ, "BOOTFILES_CACHE": "1" if cache else "0"}
+    if not route:
+        settings = ctx.scratch / "storm-route-off.py"
+        settings.write_text(
+            Path(os.environ["BOOTFILES_EXTRA_SETTINGS"]).read_text()
+            + "\nBOOTFILES_CONTENT_ROUTE = False\n"
+        )
+        env["BOOTFILES_EXTRA_SETTINGS"] = str(settings)
     subprocess.run(["dev/stack.sh", "restart"], env=env, check=True, capture_output=True)
 
 
@@ -257,6 +265,18 @@ def _behind_probe_front(ctx, distribution, relative, static, tree, sizes, instal
         )
 
 
+def _without_the_route(ctx, served, static, tree, sizes, install_every):
+    """The largest storm up to the target size again with the plugin's content route off
+    (BOOTFILES_CONTENT_ROUTE = False): pulpcore's handler matches every request, the baseline
+    of what the route buys."""
+    n = max(size for size in sizes if size <= TARGET_N)
+    try:
+        _restart_stack(ctx, cache=False, route=False)
+        return _storms(ctx, served, static, tree, (n,), install_every, ", route off")
+    finally:
+        _restart_stack(ctx, cache=False)
+
+
 def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64") -> list[Figure]:
     """The storms with pulpcore's Redis content cache off, then on (the stack restarted with
     BOOTFILES_CACHE=1, and back again afterwards)."""
@@ -272,18 +292,21 @@ def storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64
     with Nginx(ctx.scratch / "storm-nginx", static_root) as nginx:
         static = f"{nginx.url}/pulp/content/{relative}"
         figures += _storms(ctx, served, static, tree, sizes, install_every, "")
+        figures += _without_the_route(ctx, served, static, tree, sizes, install_every)
         figures += _behind_probe_front(
             ctx, distribution, relative, static, tree, sizes, install_every
         )
         try:
-            _restart_stack(cache=True)
+            _restart_stack(ctx, cache=True)
             figures += _storms(ctx, served, static, tree, sizes, install_every, ", cache on")
         finally:
-            _restart_stack(cache=False)
+            _restart_stack(ctx, cache=False)
     ctx.notes.append(
         f"Boot storm: machine i boots by {', '.join(storm_client.LOADERS)} in turn; every "
         f"{install_every}th also fetches install.img; nginx serves a static copy from the same "
-        "paths; the server that goes first alternates with N. 'cache on': the same storms "
+        "paths; the server that goes first alternates with N. 'route off': the same storm at the "
+        "target size with the plugin's content route off (pulpcore's handler matches every "
+        "request). 'cache on': the same storms "
         "after restarting the stack with pulpcore's Redis content cache (CACHE_ENABLED). 'nginx "
         "front answering probes': the same storm through an nginx proxy that answers the "
         "per-machine probe names of the bootfiles base path with 404 itself (cache off)."

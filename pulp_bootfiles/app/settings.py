@@ -10,3 +10,7 @@ MIDDLEWARE = [
     "dynaconf_merge",
     "pulp_bootfiles.app.registry_push.middleware.BootfilesPushMiddleware",
 ]
+
+# Answer bootfiles distributions' paths in the content app with one query instead of pulpcore's
+# distribution match (`app/content.py`, `serving/route.py`); other paths are left to pulpcore.
+BOOTFILES_CONTENT_ROUTE = True

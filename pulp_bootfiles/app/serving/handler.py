@@ -2,12 +2,13 @@
 The content handler of a bootfiles distribution: every path under its base path answered from
 the index of the version it serves at that moment.
 
-pulpcore's content app has already matched the distribution and applied its content guard.
-Without this handler it would look each path up in the database several times (the file, an
-index.html, a directory listing, the last-modified time): a dozen statements even for the
-~10 config names a booting machine probes and misses. Here a request costs no query beyond
-pulpcore's own in the steady state: which version is served follows from what pulpcore loaded
-(`versions`), and the rest comes from that version's cached index:
+Called with the distribution already matched and its content guard (if any) applied: by the
+plugin's content route (`route`, one row read per request), or by pulpcore's handler as the
+distribution's `content_handler`. Without it pulpcore would look each path up in the database
+several times (the file, an index.html, a directory listing, the last-modified time): a dozen
+statements even for the ~10 config names a booting machine probes and misses. Here a request
+costs no further query in the steady state: which version is served follows from the facts
+read with the distribution (`versions`), and the rest comes from that version's cached index:
 
 - `<release>/<arch>/boot.ipxe`, `grub.cfg`, `pxelinux.cfg/default`, `<GRUB dir>/grub.cfg`:
   configs rendered from the served tree (see `bootconfigs`);
@@ -30,18 +31,19 @@ from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME
 from pulp_bootfiles.app.serving import responses
 from pulp_bootfiles.app.serving.index import index_for
-from pulp_bootfiles.app.serving.versions import served_version_pk
+from pulp_bootfiles.app.serving.versions import ServingFacts, served_version_pk
 
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 
 
-def answer(distribution, path: str):
+def answer(distribution, path: str, facts: ServingFacts | None = None):
     """The response to `path` (relative to the base path), a ContentArtifact for pulpcore to
-    serve, or None when no version is served (pulpcore then explains the 404)."""
+    serve, or None when no version is served (pulpcore then explains the 404). `facts` decide
+    the served version; by default those of the distribution as pulpcore loaded it."""
     if bootconfigs.is_probe_miss(path):
         # Raised, as aiohttp wants HTTP errors; pulpcore's cache catches it to keep it.
         raise responses.probe_miss()
-    version_pk = served_version_pk(distribution)
+    version_pk = served_version_pk(facts or ServingFacts.of(distribution))
     if version_pk is None:
         return None
     index = index_for(version_pk)

@@ -16,10 +16,15 @@ its latest complete version, and that is decided by facts already loaded:
 
 So (distribution, its pulp_last_updated, repository, next_version) names one version for as
 long as it can be seen; the first request that sees a new combination asks the database once.
+Those facts come either from the distribution pulpcore loaded (`ServingFacts.of`) or from the
+one row the plugin's own content route reads per request (`route`).
 """
 
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
+
+from pulpcore.plugin.models import RepositoryVersion
 
 CACHED_DISTRIBUTIONS = 256
 
@@ -45,19 +50,40 @@ class _LatestVersions:
 _latest = _LatestVersions()
 
 
-def served_version_pk(distribution):
-    """The pk of the repository version `distribution` serves now, or None."""
-    if distribution.repository_version_id is not None:
-        return distribution.repository_version_id
-    if distribution.repository_id is None:
+class ServingFacts(NamedTuple):
+    """What decides the version a distribution serves, as read at the start of a request."""
+
+    distribution_pk: object
+    last_updated: object  # the distribution's pulp_last_updated
+    repository_pk: object  # None when it names a version, or nothing
+    repository_version_pk: object  # None unless it names a version
+    next_version: int | None  # the repository's next_version
+
+    @classmethod
+    def of(cls, distribution):
+        """The facts of a distribution pulpcore loaded with its repository (no query)."""
+        repository = distribution.repository if distribution.repository_id else None
+        return cls(
+            distribution.pk,
+            distribution.pulp_last_updated,
+            distribution.repository_id,
+            distribution.repository_version_id,
+            None if repository is None else repository.next_version,
+        )
+
+
+def served_version_pk(facts: ServingFacts):
+    """The pk of the repository version served now, or None."""
+    if facts.repository_version_pk is not None:
+        return facts.repository_version_pk
+    if facts.repository_pk is None:
         return None
-    repository = distribution.repository  # loaded with the distribution by pulpcore
-    key = (distribution.pk, distribution.pulp_last_updated, repository.pk, repository.next_version)
-    pk = _latest.get(key)
+    pk = _latest.get(facts)
     if pk is None:
-        version = repository.latest_version()
-        if version is None:
+        # As Repository.latest_version() decides, without loading the repository.
+        versions = RepositoryVersion.objects.filter(repository_id=facts.repository_pk).complete()
+        pk = versions.order_by("-number").values_list("pk", flat=True).first()
+        if pk is None:
             return None
-        pk = version.pk
-        _latest.put(key, pk)
+        _latest.put(facts, pk)
     return pk

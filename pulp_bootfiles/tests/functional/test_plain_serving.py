@@ -152,17 +152,25 @@ def test_the_index_document_lists_every_served_byte(respun, pulp, synced_files):
     assert f'href="./{INDEX_NAME}"' in requests.get(url(served), timeout=30).text
 
 
-# What the plugin's own lookups read while serving. pulpcore's own are the domain and the
-# distribution, joined with its repository (version), then its detail row (our table).
+# What the plugin's lookups beyond a request's one row would read while serving: the served
+# version, its index, the detail object. A request's statements are pulpcore's domain lookup
+# and the distribution row (the plugin's content route reads it in place of pulpcore's match).
 PLUGIN_TABLES = re.compile(
     r'FROM "(core_repositoryversion|core_contentartifact|core_artifact|core_content'
     r'|bootfiles_(?!bootfilesdistribution")\w+)"'
 )
 
 
+# Every table a content request could read (to tell them from other processes' statements).
+SERVING_TABLES = re.compile(
+    r'FROM "(core_domain|core_distribution|core_repository\w*|core_content\w*|core_artifact'
+    r'|core_remote\w*|bootfiles_\w+)"'
+)
+
+
 def test_steady_state_requests_cost_the_plugin_no_sql(respun):
     """Once a content-app process has seen the served version, a probe, a config and a file
-    are answered from its index: no statement of the plugin's own, only pulpcore's lookups."""
+    are answered from its index: nothing is read beyond the domain and the distribution row."""
     served = respun["distribution"]
     paths = ["40/x86_64/grub.cfg-0A010203", "40/x86_64/boot.ipxe", f"40/x86_64/{KERNEL}"]
     statuses = {path: (404 if "grub.cfg-" in path else 200) for path in paths}
@@ -176,6 +184,28 @@ def test_steady_state_requests_cost_the_plugin_no_sql(respun):
         statements = logged()
     assert any("core_distribution" in statement for statement in statements), "log is empty"
     assert [s for s in statements if PLUGIN_TABLES.search(s)] == []
+
+
+def test_the_plugins_route_reads_one_row_per_request_instead_of_pulpcores_match(respun):
+    """The plugin's content route answers a config and a file with two statements: pulpcore's
+    domain lookup (its authentication middleware, on every route) and the route's one row of
+    the distribution, not pulpcore's eight-table match and detail-row cast."""
+    served = respun["distribution"]
+    paths = ["40/x86_64/boot.ipxe", f"40/x86_64/{KERNEL}"]
+    for _ in range(12):
+        for path in paths:
+            assert requests.get(url(served, path), timeout=30).ok
+    with statements_logged() as logged:
+        for path in paths:
+            assert requests.get(url(served, path), timeout=30).ok
+        statements = logged()
+    # The log holds every process's statements (heartbeats too): keep those a request makes.
+    serving = [s for s in statements if SERVING_TABLES.search(s)]
+    domain_reads = [s for s in serving if 'FROM "core_domain"' in s]
+    distribution_reads = [s for s in serving if 'FROM "core_distribution"' in s]
+    assert len(domain_reads) == len(distribution_reads) == len(paths), serving
+    assert len(serving) == 2 * len(paths), serving
+    assert all('"core_publication"' not in s for s in distribution_reads)
 
 
 PROBES = [

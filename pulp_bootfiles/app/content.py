@@ -1,0 +1,28 @@
+"""
+Routes the plugin adds to pulpcore's content app (pulpcore imports `<plugin>.content` before it
+adds its own routes, so these are matched first).
+
+`BOOTFILES_CONTENT_ROUTE` (default True) puts `serving.route.BootRoute` in front of pulpcore's
+handler for every path under CONTENT_PATH_PREFIX: a bootfiles distribution's paths are answered
+with one query instead of pulpcore's distribution match; everything else is passed on to
+pulpcore's handler unchanged. False leaves all paths to pulpcore (the plugin's content handler
+still answers its distributions, at pulpcore's per-request cost).
+"""
+
+from aiohttp import web
+from django.conf import settings
+from pulpcore.plugin.content import Handler, app
+
+from pulp_bootfiles.app.serving.route import BootRoute
+
+
+def content_path_pattern() -> str:
+    """pulpcore's own pattern for a path of a distribution (with the domain when enabled)."""
+    prefix = settings.CONTENT_PATH_PREFIX
+    if settings.DOMAIN_ENABLED:
+        prefix += "{pulp_domain}/"
+    return prefix + "{path:.+}"
+
+
+if settings.BOOTFILES_CONTENT_ROUTE:
+    app.add_routes([web.get(content_path_pattern(), BootRoute(Handler().stream_content))])

@@ -1,0 +1,152 @@
+"""
+The content app's first stop for a path under CONTENT_PATH_PREFIX: a path of a bootfiles
+distribution is answered here, with one small query; every other path, and every case this
+route does not handle itself, goes on to pulpcore's handler unchanged.
+
+Why: a booting rack sends about ten small requests per machine (config probes, configs, the
+loaders), and pulpcore's handler spends most of each one matching the distribution: an
+eight-table join (planned anew every time) and a second query to cast it to its detail model,
+on the one database thread of a content-app process. That queue is what a rack's first second
+waits in. Here one row is read instead (the distribution with its repository's next_version,
+`ServingFacts`), still on every request, so what is served follows every change exactly as
+pulpcore's own lookup does; the detail object, the served version and its index are cached per
+process under keys taken from that row (`versions`, `index`), so they cannot go stale.
+
+Left to pulpcore (same answers as before, through `Distribution.content_handler`): another
+plugin's distribution; a distribution with a content guard or a checkpoint; the redirect of a
+base path without its slash; a file served from object storage or not downloaded yet (on_demand);
+a base path with no version; any path no distribution matches; with pulpcore's Redis cache on,
+the per-machine probe names, which the cache answers without any lookup. Base paths found to be
+another plugin's are remembered for a minute so their requests do not pay for this route's query.
+"""
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection
+from pulpcore.plugin.models import ContentArtifact, Distribution
+from pulpcore.plugin.util import get_domain
+
+from pulp_bootfiles.app import bootconfigs
+from pulp_bootfiles.app.serving import handler
+from pulp_bootfiles.app.serving.versions import ServingFacts
+
+log = logging.getLogger(__name__)
+
+ELSEWHERE_SECONDS = 60  # how long a base path known to be another plugin's skips this route
+REMEMBERED = 1024  # base paths and distributions kept per process
+
+
+class _Recent:
+    """A small thread-safe LRU mapping, with an optional age limit."""
+
+    def __init__(self, size=REMEMBERED, seconds=None):
+        self._size, self._seconds = size, seconds
+        self._lock, self._items = threading.Lock(), OrderedDict()
+
+    def get(self, key):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            value, born = item
+            if self._seconds is not None and time.monotonic() - born > self._seconds:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = (value, time.monotonic())
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def base_paths_of(path: str) -> list[str]:
+    """Every base path a distribution serving `path` could have: `a/b/c` -> `a/b/c`, `a/b`,
+    `a` (pulpcore forbids nested base paths, so at most one of them exists)."""
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+class BootRoute:
+    """The aiohttp handler of the route; `pulpcore_handler` answers what it leaves."""
+
+    def __init__(self, pulpcore_handler):
+        self._pulpcore = pulpcore_handler
+        self._elsewhere = _Recent(seconds=ELSEWHERE_SECONDS)  # (domain pk, base path) -> True
+        self._distributions = _Recent()  # (pk, pulp_last_updated) -> BootfilesDistribution
+        from pulp_bootfiles.app.models import BootfilesDistribution  # models import serving
+
+        self._model = BootfilesDistribution
+        self._pulp_type = BootfilesDistribution.get_pulp_type()
+
+    async def __call__(self, request):
+        path = request.match_info["path"]
+        domain = get_domain()  # set by pulpcore's authentication middleware
+        base_paths = base_paths_of(path)
+        if any(self._elsewhere.get((domain.pk, base)) for base in base_paths):
+            return await self._pulpcore(request)
+        if settings.CACHE_ENABLED and bootconfigs.is_probe_miss(path):
+            return await self._pulpcore(request)
+        response = await sync_to_async(self._answer)(domain, path, base_paths)
+        if response is None:
+            return await self._pulpcore(request)
+        return response
+
+    def _answer(self, domain, path, base_paths):
+        """This route's response, or None to leave the request to pulpcore."""
+        try:
+            row = self._row(domain, base_paths)
+        except (InterfaceError, DatabaseError):
+            # pulpcore's handler resets a broken connection and retries: let it.
+            connection.close_if_unusable_or_obsolete()
+            return None
+        if row is None:
+            return None
+        pk, pulp_type, base_path, last_updated, guard, checkpoint, repo, version, next_version = row
+        if pulp_type != self._pulp_type:
+            self._elsewhere.put((domain.pk, base_path), True)
+            return None
+        relative = path.lstrip("/")[len(base_path) :].lstrip("/")
+        if guard is not None or checkpoint or (relative == "" and not path.endswith("/")):
+            return None
+        distribution = self._distribution(pk, last_updated)
+        if distribution is None:
+            return None
+        facts = ServingFacts(pk, last_updated, repo, version, next_version)
+        result = handler.answer(distribution, relative, facts)
+        if result is None or isinstance(result, ContentArtifact):
+            return None  # pulpcore explains the 404, redirects or streams from the remote
+        return result
+
+    @staticmethod
+    def _row(domain, base_paths):
+        rows = Distribution.objects.filter(pulp_domain=domain, base_path__in=base_paths)
+        found = rows.values_list(
+            "pk",
+            "pulp_type",
+            "base_path",
+            "pulp_last_updated",
+            "content_guard_id",
+            "checkpoint",
+            "repository_id",
+            "repository_version_id",
+            "repository__next_version",
+        )[:1]
+        return next(iter(found), None)
+
+    def _distribution(self, pk, last_updated):
+        """The detail object (boot_origin, kernel_args, base_path), loaded once per save."""
+        distribution = self._distributions.get((pk, last_updated))
+        if distribution is None:
+            distribution = self._model.objects.filter(pk=pk).first()  # None: just deleted
+            if distribution is not None:
+                self._distributions.put((pk, last_updated), distribution)
+        return distribution

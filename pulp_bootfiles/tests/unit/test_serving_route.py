@@ -1,0 +1,118 @@
+"""Which requests the plugin's content route answers itself and which it leaves to pulpcore,
+on real rows (the route's one query per request)."""
+
+import pytest
+from aiohttp import web
+from pulp_container.app.models import ContainerDistribution
+from pulpcore.plugin.models import ContentRedirectContentGuard
+from pulpcore.plugin.util import get_domain
+
+from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME
+from pulp_bootfiles.app.models import (
+    BootFile,
+    BootfilesDistribution,
+    BootfilesRepository,
+    BootTree,
+)
+from pulp_bootfiles.app.serving.route import BootRoute, base_paths_of
+from pulp_bootfiles.app.serving.versions import ServingFacts, served_version_pk
+
+pytestmark = pytest.mark.django_db
+
+
+def left_to_pulpcore(request):
+    raise AssertionError("only the async handler calls pulpcore")
+
+
+@pytest.fixture
+def route():
+    return BootRoute(left_to_pulpcore)
+
+
+@pytest.fixture
+def served():
+    repository = BootfilesRepository.objects.create(name="route-unit")
+    distribution = BootfilesDistribution.objects.create(
+        name="route-unit", base_path="racks/one", repository=repository
+    )
+    return repository, distribution
+
+
+def answer(route, path):
+    return route._answer(get_domain(), path, base_paths_of(path))
+
+
+def test_base_paths_run_from_the_longest_to_the_first_segment():
+    assert base_paths_of("racks/one/40/x86_64/") == [
+        "racks/one/40/x86_64",
+        "racks/one/40",
+        "racks/one",
+        "racks",
+    ]
+    assert base_paths_of("racks") == ["racks"]
+
+
+def test_a_bootfiles_path_is_answered_here_from_the_served_version(route, served):
+    listing = answer(route, "racks/one/")
+    assert listing.status == 200 and INDEX_NAME in listing._bytes.decode()
+    document = answer(route, f"racks/one/{INDEX_NAME}")
+    assert document.status == 200 and document.content_type == "application/json"
+    assert answer(route, "racks/one/40/x86_64/vmlinuz").status == 404
+
+
+def test_a_probe_name_is_a_404_whatever_is_served(route, served):
+    with pytest.raises(web.HTTPNotFound):
+        answer(route, "racks/one/40/x86_64/grub.cfg-01-52-54-00-12-34-56")
+
+
+@pytest.mark.parametrize("path", ["racks/one", "racks/two/x", "racks/", "elsewhere/x"])
+def test_the_base_path_redirect_and_unmatched_paths_are_left_to_pulpcore(route, served, path):
+    assert answer(route, path) is None
+
+
+def test_a_guarded_distribution_is_left_to_pulpcore(route, served):
+    __, distribution = served
+    distribution.content_guard = ContentRedirectContentGuard.objects.create(name="route-unit")
+    distribution.save()
+    assert answer(route, "racks/one/") is None
+
+
+def test_another_plugins_base_path_is_left_to_pulpcore_and_remembered(route, served):
+    ContainerDistribution.objects.create(name="route-unit-container", base_path="containers/a")
+    assert answer(route, "containers/a/v2/") is None
+    assert route._elsewhere.get((get_domain().pk, "containers/a")) is True
+    assert route._elsewhere.get((get_domain().pk, "racks/one")) is None
+
+
+def test_a_change_of_the_row_is_seen_by_the_next_request(route, served):
+    repository, distribution = served
+    domain = get_domain()
+
+    def facts():
+        row = route._row(domain, ["racks/one"])
+        pk, __, __, last_updated, __, __, repo, version, next_version = row
+        return ServingFacts(pk, last_updated, repo, version, next_version)
+
+    first = served_version_pk(facts())
+    assert first == repository.latest_version().pk
+    kernel = BootFile.objects.create(
+        name="vmlinuz",
+        relative_path="images/pxeboot/vmlinuz",
+        release="44",
+        arch="x86_64",
+        sha256="a" * 64,
+    )
+    tree = BootTree.objects.create(family="Fedora", release="44", arch="x86_64", digest="b" * 64)
+    tree.files.set([kernel])
+    with repository.new_version() as version:
+        for unit in (kernel, tree):
+            version.add_content(type(unit).objects.filter(pk=unit.pk))
+    second = served_version_pk(facts())
+    assert second != first and second == repository.latest_version().pk
+    # Repointed at the first version: served at once, and the new detail object is loaded.
+    distribution.repository, distribution.repository_version_id = None, first
+    distribution.kernel_args = "inst.text"
+    distribution.save()
+    assert served_version_pk(facts()) == first
+    row = route._row(domain, ["racks/one"])
+    assert route._distribution(row[0], row[3]).kernel_args == "inst.text"
