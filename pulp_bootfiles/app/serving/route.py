@@ -1,16 +1,18 @@
 """
 The content app's first stop for a path under CONTENT_PATH_PREFIX: a path of a bootfiles
-distribution is answered here, with one small query; every other path, and every case this
-route does not handle itself, goes on to pulpcore's handler unchanged.
+distribution is answered here; every other path, and every case this route does not handle
+itself, goes on to pulpcore's handler unchanged.
 
 Why: a booting rack sends about ten small requests per machine (config probes, configs, the
 loaders), and pulpcore's handler spends most of each one matching the distribution: an
 eight-table join (planned anew every time) and a second query to cast it to its detail model,
 on the one database thread of a content-app process. That queue is what a rack's first second
-waits in. Here one row is read instead (the distribution with its repository's next_version,
-`ServingFacts`), still on every request, so what is served follows every change exactly as
-pulpcore's own lookup does; the detail object, the served version and its index are cached per
-process under keys taken from that row (`versions`, `index`), so they cannot go stale.
+waits in. Here the distribution's row is read instead (with its repository's next_version:
+`ServingFacts`), after each request arrived, so what is served follows every change exactly as
+pulpcore's own per-request lookup does. The reads are batched (`FreshBatches`): requests that
+queue while one read runs share the next, so under a storm one query and one thread hop serve
+dozens of requests. The detail object, the served version and its index are cached per process
+under keys taken from that row (`versions`, `index`), so they cannot go stale.
 
 Left to pulpcore (same answers as before, through `Distribution.content_handler`): another
 plugin's distribution; a distribution with a content guard or a checkpoint; the redirect of a
@@ -25,7 +27,6 @@ import threading
 import time
 from collections import OrderedDict
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 from pulpcore.plugin.models import ContentArtifact, Distribution
@@ -33,6 +34,7 @@ from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.serving import handler
+from pulp_bootfiles.app.serving.batching import FreshBatches
 from pulp_bootfiles.app.serving.versions import ServingFacts
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ class BootRoute:
 
         self._model = BootfilesDistribution
         self._pulp_type = BootfilesDistribution.get_pulp_type()
+        self._batches = FreshBatches(self._answer_all)
 
     async def __call__(self, request):
         path = request.match_info["path"]
@@ -95,19 +98,35 @@ class BootRoute:
             return await self._pulpcore(request)
         if settings.CACHE_ENABLED and bootconfigs.is_probe_miss(path):
             return await self._pulpcore(request)
-        response = await sync_to_async(self._answer)(domain, path, base_paths)
+        response = await self._batches.submit((domain, path, base_paths))
         if response is None:
             return await self._pulpcore(request)
         return response
 
-    def _answer(self, domain, path, base_paths):
-        """This route's response, or None to leave the request to pulpcore."""
+    def _answer_all(self, requests):
+        """The outcome of each (domain, path, base paths): its rows read in one query per
+        domain, then each request decided on its own (see `FreshBatches`)."""
+        rows = {}
         try:
-            row = self._row(domain, base_paths)
+            for domain in {domain for domain, __, __ in requests}:
+                wanted = {base for d, __, bases in requests if d == domain for base in bases}
+                rows[domain.pk] = self._rows(domain, wanted)
         except (InterfaceError, DatabaseError):
             # pulpcore's handler resets a broken connection and retries: let it.
             connection.close_if_unusable_or_obsolete()
-            return None
+            return [(True, None)] * len(requests)
+        outcomes = []
+        for domain, path, base_paths in requests:
+            found = rows[domain.pk]
+            row = next((found[base] for base in base_paths if base in found), None)
+            try:
+                outcomes.append((True, self._answer(domain, path, row)))
+            except Exception as error:  # an HTTP exception, or what pulpcore would raise
+                outcomes.append((False, error))
+        return outcomes
+
+    def _answer(self, domain, path, row):
+        """This route's response, or None to leave the request to pulpcore."""
         if row is None:
             return None
         pk, pulp_type, base_path, last_updated, guard, checkpoint, repo, version, next_version = row
@@ -127,20 +146,23 @@ class BootRoute:
         return result
 
     @staticmethod
-    def _row(domain, base_paths):
+    def _rows(domain, base_paths) -> dict:
+        """{base path: row} of the distributions at any of `base_paths`."""
         rows = Distribution.objects.filter(pulp_domain=domain, base_path__in=base_paths)
-        found = rows.values_list(
-            "pk",
-            "pulp_type",
-            "base_path",
-            "pulp_last_updated",
-            "content_guard_id",
-            "checkpoint",
-            "repository_id",
-            "repository_version_id",
-            "repository__next_version",
-        )[:1]
-        return next(iter(found), None)
+        return {
+            row[2]: row
+            for row in rows.values_list(
+                "pk",
+                "pulp_type",
+                "base_path",
+                "pulp_last_updated",
+                "content_guard_id",
+                "checkpoint",
+                "repository_id",
+                "repository_version_id",
+                "repository__next_version",
+            )
+        }
 
     def _distribution(self, pk, last_updated):
         """The detail object (boot_origin, kernel_args, base_path), loaded once per save."""

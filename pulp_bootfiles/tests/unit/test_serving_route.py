@@ -39,7 +39,10 @@ def served():
 
 
 def answer(route, path):
-    return route._answer(get_domain(), path, base_paths_of(path))
+    ((ok, value),) = route._answer_all([(get_domain(), path, base_paths_of(path))])
+    if not ok:
+        raise value
+    return value
 
 
 def test_base_paths_run_from_the_longest_to_the_first_segment():
@@ -89,7 +92,7 @@ def test_a_change_of_the_row_is_seen_by_the_next_request(route, served):
     domain = get_domain()
 
     def facts():
-        row = route._row(domain, ["racks/one"])
+        row = route._rows(domain, ["racks/one"])["racks/one"]
         pk, __, __, last_updated, __, __, repo, version, next_version = row
         return ServingFacts(pk, last_updated, repo, version, next_version)
 
@@ -114,5 +117,5 @@ def test_a_change_of_the_row_is_seen_by_the_next_request(route, served):
     distribution.kernel_args = "inst.text"
     distribution.save()
     assert served_version_pk(facts()) == first
-    row = route._row(domain, ["racks/one"])
+    row = route._rows(domain, ["racks/one"])["racks/one"]
     assert route._distribution(row[0], row[3]).kernel_args == "inst.text"
