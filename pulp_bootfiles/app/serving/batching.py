@@ -9,7 +9,9 @@ exactly as a read per request would. Under load, one call (one thread hop, one q
 every request that queued behind the previous one, instead of one each.
 
 `function(items) -> outcomes` runs in pulpcore's database thread (`sync_to_async`) and returns
-one `(True, result)` or `(False, exception)` per item, in order.
+one `(True, result)` or `(False, exception)` per item, in order. It runs in the context of the
+request that started the current run, not of each item's: whatever it needs of a request (its
+domain, say) must travel in the item.
 """
 
 import asyncio

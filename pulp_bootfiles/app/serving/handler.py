@@ -36,10 +36,12 @@ from pulp_bootfiles.app.serving.versions import ServingFacts, served_version_pk
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 
 
-def answer(distribution, path: str, facts: ServingFacts | None = None):
+def answer(distribution, path: str, facts: ServingFacts | None = None, domain=None):
     """The response to `path` (relative to the base path), a ContentArtifact for pulpcore to
     serve, or None when no version is served (pulpcore then explains the 404). `facts` decide
-    the served version; by default those of the distribution as pulpcore loaded it."""
+    the served version; by default those of the distribution as pulpcore loaded it. `domain`
+    is the request's, by default the current one (the route answers a batch of requests in one
+    context, so it passes each request's own)."""
     if bootconfigs.is_probe_miss(path):
         # Raised, as aiohttp wants HTTP errors; pulpcore's cache catches it to keep it.
         raise responses.probe_miss()
@@ -47,28 +49,37 @@ def answer(distribution, path: str, facts: ServingFacts | None = None):
     if version_pk is None:
         return None
     index = index_for(version_pk)
+    domain = domain or get_domain()
     if path == INDEX_NAME:
         return responses.text_response(index.document.decode(), "application/json")
     parsed = bootconfigs.parse_config_path(path)
     if parsed is not None:
-        config = _config(distribution, index, *parsed)
+        config = _config(distribution, index, domain, *parsed)
         if config is not None:
             return config
     served = index.files.get(path)
     if served is not None:
-        return _file(served)
+        return _file(served, domain)
     if path == "" or path.endswith("/"):
         entries = _entries(index, path)
         if entries is None:
             return responses.not_found()
-        prefix = settings.CONTENT_PATH_PREFIX.strip("/")
+        prefix = _content_prefix(domain).strip("/")
         return responses.listing_response(f"/{prefix}/{distribution.base_path}/{path}", entries)
     if _entries(index, path + "/") is not None:
         return responses.add_slash(path.rpartition("/")[2])
     return responses.not_found()
 
 
-def _config(distribution, index, release, arch, name):
+def _content_prefix(domain) -> str:
+    """The content app's path prefix of `domain`'s distributions (pulpcore puts the domain's
+    name after CONTENT_PATH_PREFIX when domains are enabled)."""
+    if settings.DOMAIN_ENABLED:
+        return f"{settings.CONTENT_PATH_PREFIX.rstrip('/')}/{domain.name}/"
+    return settings.CONTENT_PATH_PREFIX
+
+
+def _config(distribution, index, domain, release, arch, name):
     tree = index.tree(release, arch)
     if tree is None:
         return None
@@ -78,15 +89,14 @@ def _config(distribution, index, release, arch, name):
             "No boot configs: set CONTENT_ORIGIN or the boot_origin.\n", status=404
         )
     url = bootconfigs.tree_url(
-        origin, settings.CONTENT_PATH_PREFIX, distribution.base_path, release, arch
+        origin, _content_prefix(domain), distribution.base_path, release, arch
     )
     boot = bootconfigs.TreeBoot.from_files(url, tree.title, tree.files, distribution.kernel_args)
     text = bootconfigs.render(name, boot) if boot else None
     return None if text is None else responses.text_response(text)
 
 
-def _file(served):
-    domain = get_domain()
+def _file(served, domain):
     if served.artifact_name is not None and domain.storage_class == FILESYSTEM_STORAGE:
         path = domain.get_storage().path(served.artifact_name)
         return responses.file_response(path, served.sha256, served.content_path)

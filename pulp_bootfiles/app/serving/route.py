@@ -22,7 +22,6 @@ the per-machine probe names, which the cache answers without any lookup. Base pa
 another plugin's are remembered for a minute so their requests do not pay for this route's query.
 """
 
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -36,8 +35,6 @@ from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.serving import handler
 from pulp_bootfiles.app.serving.batching import FreshBatches
 from pulp_bootfiles.app.serving.versions import ServingFacts
-
-log = logging.getLogger(__name__)
 
 ELSEWHERE_SECONDS = 60  # how long a base path known to be another plugin's skips this route
 REMEMBERED = 1024  # base paths and distributions kept per process
@@ -140,7 +137,7 @@ class BootRoute:
         if distribution is None:
             return None
         facts = ServingFacts(pk, last_updated, repo, version, next_version)
-        result = handler.answer(distribution, relative, facts)
+        result = handler.answer(distribution, relative, facts, domain)
         if result is None or isinstance(result, ContentArtifact):
             return None  # pulpcore explains the 404, redirects or streams from the remote
         return result

@@ -1,6 +1,10 @@
 """Two domains syncing the same tree see only their own content; the registry keeps them apart."""
 
+import hashlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
 
 from pulp_bootfiles.tests.functional.conftest import FILES, REPOSITORIES, TREES
 from pulp_bootfiles.tests.functional.second_stack.conftest import (
@@ -64,3 +68,29 @@ def test_two_domains_sync_the_same_tree_and_stay_apart(second_pulp, tree_factory
     kept = registry_get(api_base, f"{S3_DOMAIN}/{base_path}/manifests/{tag}")
     assert kept.status_code == 200
     assert objects["api"].list(DISTRIBUTIONS, base_path=base_path)
+
+
+def test_plain_files_of_two_domains_at_one_base_path_fetched_at_once(second_pulp, tree_factory):
+    """The content route answers requests of both domains in shared batches: each gets its own
+    domain's bytes (the filesystem domain's file sent from disk, the S3 domain's redirected to
+    the bucket) and a config naming its own domain's URLs."""
+    tree, url = tree_factory()
+    base_path = f"both-{uuid.uuid4().hex[:8]}"
+    for domain in (FILESYSTEM_DOMAIN, S3_DOMAIN):
+        synced_and_distributed(second_pulp.api(domain), url, base_path=base_path)
+    prefix = f"{second_pulp.content}/pulp/content/{{}}/{base_path}/{tree.release}/{tree.arch}/"
+    paths = [(domain, path) for domain in (FILESYSTEM_DOMAIN, S3_DOMAIN) for path in tree.images]
+
+    def fetch(domain_and_path):
+        domain, path = domain_and_path
+        response = requests.get(prefix.format(domain) + path, timeout=60)
+        return domain, path, response.status_code, hashlib.sha256(response.content).hexdigest()
+
+    with ThreadPoolExecutor(8) as pool:
+        fetched = list(pool.map(fetch, paths * 6))
+    assert {(status, digest == tree.images[path]) for __, path, status, digest in fetched} == {
+        (200, True)
+    }
+    for domain in (FILESYSTEM_DOMAIN, S3_DOMAIN):
+        config = requests.get(prefix.format(domain) + "boot.ipxe", timeout=30)
+        assert config.ok and f"/pulp/content/{domain}/{base_path}/" in config.text
