@@ -22,10 +22,6 @@ the per-machine probe names, which the cache answers without any lookup. Base pa
 another plugin's are remembered for a minute so their requests do not pay for this route's query.
 """
 
-import threading
-import time
-from collections import OrderedDict
-
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 from pulpcore.plugin.models import ContentArtifact, Distribution
@@ -34,37 +30,11 @@ from pulpcore.plugin.util import get_domain
 from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.serving import handler
 from pulp_bootfiles.app.serving.batching import FreshBatches
+from pulp_bootfiles.app.serving.recent import Recent
 from pulp_bootfiles.app.serving.versions import ServingFacts
 
 ELSEWHERE_SECONDS = 60  # how long a base path known to be another plugin's skips this route
 REMEMBERED = 1024  # base paths and distributions kept per process
-
-
-class _Recent:
-    """A small thread-safe LRU mapping, with an optional age limit."""
-
-    def __init__(self, size=REMEMBERED, seconds=None):
-        self._size, self._seconds = size, seconds
-        self._lock, self._items = threading.Lock(), OrderedDict()
-
-    def get(self, key):
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            value, born = item
-            if self._seconds is not None and time.monotonic() - born > self._seconds:
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value):
-        with self._lock:
-            self._items[key] = (value, time.monotonic())
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
 
 def base_paths_of(path: str) -> list[str]:
@@ -79,8 +49,10 @@ class BootRoute:
 
     def __init__(self, pulpcore_handler):
         self._pulpcore = pulpcore_handler
-        self._elsewhere = _Recent(seconds=ELSEWHERE_SECONDS)  # (domain pk, base path) -> True
-        self._distributions = _Recent()  # (pk, pulp_last_updated) -> BootfilesDistribution
+        self._elsewhere = Recent(
+            REMEMBERED, seconds=ELSEWHERE_SECONDS
+        )  # (domain pk, base path) -> True
+        self._distributions = Recent(REMEMBERED)  # (pk, pulp_last_updated) -> BootfilesDistribution
         from pulp_bootfiles.app.models import BootfilesDistribution  # models import serving
 
         self._model = BootfilesDistribution

@@ -20,34 +20,16 @@ Those facts come either from the distribution pulpcore loaded (`ServingFacts.of`
 one row the plugin's own content route reads per request (`route`).
 """
 
-import threading
-from collections import OrderedDict
 from typing import NamedTuple
 
 from pulpcore.plugin.models import RepositoryVersion
 
+from pulp_bootfiles.app.serving.recent import Recent
+
 CACHED_DISTRIBUTIONS = 256
 
 
-class _LatestVersions:
-    def __init__(self, size=CACHED_DISTRIBUTIONS):
-        self._size, self._lock, self._pks = size, threading.Lock(), OrderedDict()
-
-    def get(self, key):
-        with self._lock:
-            pk = self._pks.get(key)
-            if pk is not None:
-                self._pks.move_to_end(key)
-            return pk
-
-    def put(self, key, pk):
-        with self._lock:
-            self._pks[key] = pk
-            while len(self._pks) > self._size:
-                self._pks.popitem(last=False)
-
-
-_latest = _LatestVersions()
+_latest = Recent(CACHED_DISTRIBUTIONS)  # ServingFacts -> version pk
 
 
 class ServingFacts(NamedTuple):
