@@ -11,6 +11,8 @@
 #   dev/stack.sh status   show what runs
 #   dev/stack.sh env      print the environment to talk to the stack (eval "$(dev/stack.sh env)")
 #
+# BOOTFILES_CONSTRAINTS=<file>: a pip constraints file for the venv, e.g. the lower bounds of the
+# supported range (.ci/lowerbounds_constraints.txt) in a venv and dev dir of their own.
 # BOOTFILES_EXTRA_SETTINGS=<file>: Python appended to the generated settings.py (later
 # assignments win), e.g. DOMAIN_ENABLED or token auth for the tests' second stack.
 # BOOTFILES_CONTENT_READY_PATH [/pulp/content/]: what `start` waits for on the content app
@@ -91,13 +93,14 @@ setup() {
     python3 -m venv "$VENV"
   fi
   local stamp=$VENV/.bootfiles-installed
-  local want
+  local want constraints=()
+  [ -n "${BOOTFILES_CONSTRAINTS:-}" ] && constraints=(-c "$BOOTFILES_CONSTRAINTS")
   want=$(cat "$ROOT/pyproject.toml" "$ROOT/cli/pyproject.toml" "$ROOT/functest_requirements.txt" \
-    | sha256sum | cut -c1-16)
+    ${BOOTFILES_CONSTRAINTS:+"$BOOTFILES_CONSTRAINTS"} | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing pulp-bootfiles, its CLI and the test requirements into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT" -e "$ROOT/cli" \
-      -r "$ROOT/functest_requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${constraints[@]}" \
+      -e "$ROOT" -e "$ROOT/cli" -r "$ROOT/functest_requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
     "$VENV/bin/python" -c "import pulp_bootfiles, pulpcore, pulp_container, pulpcore.cli.bootfiles" \
       || { log "installation failed"; exit 1; }
     echo "$want" >"$stamp"

@@ -10,9 +10,12 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # The oldest nodes that hold what these models need, so that the plugin migrates on every
+    # supported line (pulpcore 3.105 / pulp-container 2.27 and newer): domains (core 0101,
+    # container 0044), which every model here and the container models it extends are scoped by.
     dependencies = [
-        ('container', '0050_alter_containernamespace_options'),
-        ('core', '0161_upstreampulp_remote_policy'),
+        ('container', '0044_add_domain'),
+        ('core', '0101_add_domain'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bootfiles', '0002_boottree_repodata_checksum'),
-        ('container', '0050_alter_containernamespace_options'),
-        ('core', '0161_upstreampulp_remote_policy'),
+        # ManifestSigningService; the oldest node that has it (0001 already needs a newer one).
+        ('container', '0026_manifest_signing_service'),
     ]
 
     operations = [

@@ -10,7 +10,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bootfiles', '0003_chain_of_trust'),
-        ('core', '0161_upstreampulp_remote_policy'),
     ]
 
     operations = [
