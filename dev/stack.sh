@@ -95,12 +95,14 @@ setup() {
   local stamp=$VENV/.bootfiles-installed
   local want constraints=()
   [ -n "${BOOTFILES_CONSTRAINTS:-}" ] && constraints=(-c "$BOOTFILES_CONSTRAINTS")
-  want=$(cat "$ROOT/pyproject.toml" "$ROOT/cli/pyproject.toml" "$ROOT/functest_requirements.txt" \
+  want=$(cat "$ROOT/pyproject.toml" "$ROOT/cli/pyproject.toml" "$ROOT/cli/pulp-glue-bootfiles/pyproject.toml" \
+    "$ROOT/functest_requirements.txt" \
     ${BOOTFILES_CONSTRAINTS:+"$BOOTFILES_CONSTRAINTS"} | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "installing pulp-bootfiles, its CLI and the test requirements into $VENV"
+    log "installing pulp-bootfiles, pulp-glue-bootfiles, the CLI and the test requirements into $VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check "${constraints[@]}" \
-      -e "$ROOT" -e "$ROOT/cli" -r "$ROOT/functest_requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
+      -e "$ROOT" -e "$ROOT/cli/pulp-glue-bootfiles" -e "$ROOT/cli" \
+      -r "$ROOT/functest_requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
     "$VENV/bin/python" -c "import pulp_bootfiles, pulpcore, pulp_container, pulpcore.cli.bootfiles" \
       || { log "installation failed"; exit 1; }
     echo "$want" >"$stamp"

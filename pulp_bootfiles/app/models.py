@@ -243,6 +243,10 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
     TYPE = "bootfiles"
     CONTENT_TYPES = [BootFile, BootTree, Blob, Manifest, Tag, ManifestSignature]
     REMOTE_TYPES = [BootfilesRemote, BootfilesOCIRemote]
+    # pulp_container asks this of every repository a ContainerDistribution serves (deleting a
+    # namespace, distributing a version): not a ContainerPushRepository. Pushes into bootfiles
+    # distributions are taken all the same, checked by `registry_push`.
+    PUSH_ENABLED = False
 
     pending_blobs = models.ManyToManyField(Blob)
     pending_manifests = models.ManyToManyField(Manifest)

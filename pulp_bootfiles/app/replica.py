@@ -6,12 +6,15 @@ distribution's base path is the registry name), a repository synced from it, and
 distribution with the same base path here: a Katello capsule's view of its main server.
 """
 
-import logging
-
 from pulp_container.app import replica as container_replica
 from pulp_container.app.replica import ContainerReplicator
+from pulp_glue.bootfiles.context import (
+    PulpBootfilesDistributionContext,
+    PulpBootfilesRepositoryContext,
+)
 from pulpcore.plugin.replica import Replicator
 
+from pulp_bootfiles.app.compat import ReplicatesDistributionsWithoutPublication
 from pulp_bootfiles.app.models import (
     BootfilesDistribution,
     BootfilesOCIRemote,
@@ -19,22 +22,8 @@ from pulp_bootfiles.app.models import (
 )
 from pulp_bootfiles.app.tasks import synchronize_oci
 
-try:
-    # The pulp-glue contexts ship with the CLI package (pulp-cli-bootfiles, in cli/), as
-    # pulp-cli plugins do; pulpcore imports this module at startup, so without them the server
-    # must still start, only without bootfiles replication.
-    from pulp_glue.bootfiles.context import (
-        PulpBootfilesDistributionContext,
-        PulpBootfilesRepositoryContext,
-    )
-except ImportError:  # pragma: no cover - depends on what is installed
-    PulpBootfilesDistributionContext = PulpBootfilesRepositoryContext = None
-    logging.getLogger(__name__).warning(
-        "pulp-cli-bootfiles is not installed: bootfiles distributions are not replicated"
-    )
 
-
-class BootfilesReplicator(Replicator):
+class BootfilesReplicator(ReplicatesDistributionsWithoutPublication, Replicator):
     repository_ctx_cls = PulpBootfilesRepositoryContext
     distribution_ctx_cls = PulpBootfilesDistributionContext
     app_label = "bootfiles"
@@ -58,7 +47,7 @@ class BootfilesReplicator(Replicator):
         return {"remote_pk": str(remote.pk), "repository_pk": str(repository.pk), "mirror": True}
 
 
-REPLICATION_ORDER = [BootfilesReplicator] if PulpBootfilesRepositoryContext else []
+REPLICATION_ORDER = [BootfilesReplicator]
 
 
 BOOTFILES_DISTRIBUTION_HREF = "/distributions/bootfiles/bootfiles/"

@@ -1,14 +1,24 @@
 """Route pulp_container's manifest PUTs and registry DELETEs through `views`."""
 
-from pulp_container.app.registry_api import Blobs, Manifests
+from pulp_container.app.registry_api import Blobs, BlobUploads, Manifests, Signatures
 
-from pulp_bootfiles.app.registry_push.views import BootfilesBlobs, BootfilesManifests
+from pulp_bootfiles.app.compat import REGISTRY_CHECKS_PUSH_ENABLED
+from pulp_bootfiles.app.registry_push.views import (
+    BootfilesBlobs,
+    BootfilesBlobUploads,
+    BootfilesManifests,
+    BootfilesSignatures,
+)
 
 # pulp_container's view, the methods routed, and the subclass that takes them.
 ROUTED = {
     Manifests: ({"PUT", "DELETE"}, BootfilesManifests),
     Blobs: ({"DELETE"}, BootfilesBlobs),
 }
+if REGISTRY_CHECKS_PUSH_ENABLED:
+    # Every request that reaches the push gate (compat.PushesIntoBootfilesDistributions).
+    ROUTED[BlobUploads] = ({"POST", "PATCH", "PUT"}, BootfilesBlobUploads)
+    ROUTED[Signatures] = ({"PUT"}, BootfilesSignatures)
 
 
 class BootfilesPushMiddleware:

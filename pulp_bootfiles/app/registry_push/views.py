@@ -12,10 +12,11 @@ import io
 from django.db.models import Q
 from pulp_container.app.exceptions import ManifestInvalid, RepositoryNotFound
 from pulp_container.app.models import Manifest
-from pulp_container.app.registry_api import Blobs, Manifests
+from pulp_container.app.registry_api import Blobs, BlobUploads, Manifests, Signatures
 from pulpcore.plugin.util import get_domain
 from rest_framework.exceptions import MethodNotAllowed
 
+from pulp_bootfiles.app.compat import PushesIntoBootfilesDistributions
 from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
 from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
 from pulp_bootfiles.app.registry_push.importing import family_in
@@ -39,7 +40,15 @@ def _refuse_delete(request, path):
     )
 
 
-class BootfilesManifests(Manifests):
+class BootfilesRegistryView(PushesIntoBootfilesDistributions):
+    """What the registry views below share: how they find a bootfiles distribution."""
+
+    @staticmethod
+    def bootfiles_distribution(path):
+        return _bootfiles_distribution(path)
+
+
+class BootfilesManifests(BootfilesRegistryView, Manifests):
     """The registry's manifests endpoint; a PUT into a bootfiles distribution is checked, a
     DELETE refused."""
 
@@ -83,10 +92,19 @@ class BootfilesManifests(Manifests):
         return super().put(request, path, pk=pk)
 
 
-class BootfilesBlobs(Blobs):
+class BootfilesBlobs(BootfilesRegistryView, Blobs):
     """The registry's blobs endpoint; a DELETE from a bootfiles distribution is refused."""
 
     def destroy(self, request, path, pk=None):
         if _bootfiles_distribution(path) is not None:
             _refuse_delete(request, path)
         return super().destroy(request, path, pk=pk)
+
+
+class BootfilesBlobUploads(BootfilesRegistryView, BlobUploads):
+    """The registry's blob uploads, into bootfiles distributions too (pulp-container < 2.29)."""
+
+
+class BootfilesSignatures(BootfilesRegistryView, Signatures):
+    """The registry's signature uploads, into bootfiles distributions too (pulp-container <
+    2.29)."""

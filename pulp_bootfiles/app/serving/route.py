@@ -18,7 +18,8 @@ Left to pulpcore (same answers as before, through `Distribution.content_handler`
 plugin's distribution; a distribution with a content guard or a checkpoint; the redirect of a
 base path without its slash; a file served from object storage or not downloaded yet (on_demand);
 a base path with no version; any path no distribution matches; with pulpcore's Redis cache on,
-the per-machine probe names, which the cache answers without any lookup. Base paths found to be
+the per-machine probe names, which the cache answers without any lookup (where pulpcore's cache
+keeps 404s: `compat.CONTENT_CACHE_KEEPS_NOT_FOUND`). Base paths found to be
 another plugin's are remembered for a minute so their requests do not pay for this route's query.
 """
 
@@ -28,6 +29,7 @@ from pulpcore.plugin.models import ContentArtifact, Distribution
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app import bootconfigs
+from pulp_bootfiles.app.compat import CONTENT_CACHE_KEEPS_NOT_FOUND
 from pulp_bootfiles.app.serving import handler
 from pulp_bootfiles.app.serving.batching import FreshBatches
 from pulp_bootfiles.app.serving.recent import Recent
@@ -58,6 +60,7 @@ class BootRoute:
         self._model = BootfilesDistribution
         self._pulp_type = BootfilesDistribution.get_pulp_type()
         self._batches = FreshBatches(self._answer_all)
+        self._cache_keeps_probes = settings.CACHE_ENABLED and CONTENT_CACHE_KEEPS_NOT_FOUND
 
     async def __call__(self, request):
         path = request.match_info["path"]
@@ -65,7 +68,7 @@ class BootRoute:
         base_paths = base_paths_of(path)
         if any(self._elsewhere.get((domain.pk, base)) for base in base_paths):
             return await self._pulpcore(request)
-        if settings.CACHE_ENABLED and bootconfigs.is_probe_miss(path):
+        if self._cache_keeps_probes and bootconfigs.is_probe_miss(path):
             return await self._pulpcore(request)
         response = await self._batches.submit((domain, path, base_paths))
         if response is None:

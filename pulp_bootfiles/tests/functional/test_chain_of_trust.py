@@ -66,7 +66,7 @@ def signing_service(keys, pulp, tmp_path_factory):
     manager = ["pulpcore-manager"]
     subprocess.run(
         [*manager, "add-signing-service", name, str(script), publisher.fingerprint]
-        + ["--class", SIGNING_CLASS, "--home", str(publisher.home)],
+        + ["--class", SIGNING_CLASS, "--gnupghome", str(publisher.home)],
         check=True,
         capture_output=True,
     )

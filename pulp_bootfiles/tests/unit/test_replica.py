@@ -31,9 +31,8 @@ def replicator():
         name="main", base_url="https://main.example", api_root="/pulp/", policy="labeled"
     )
     settings = {"tls_validation": True, "policy": "on_demand"}
-    return BootfilesReplicator(
-        pulp_ctx=None, task_group=None, remote_settings=settings, server=server
-    )
+    # Positional: pulpcore 3.105 names the settings `tls_settings`, newer lines `remote_settings`.
+    return BootfilesReplicator(None, None, settings, server)
 
 
 def test_pulpcore_finds_the_replicator():
@@ -98,10 +97,7 @@ class UpstreamContainerDistributions:
 @pytest.fixture
 def container_replicator(replicator):
     container = ContainerReplicatorBesideBootfiles(
-        pulp_ctx=None,
-        task_group=None,
-        remote_settings=replicator.remote_settings,
-        server=replicator.server,
+        None, None, replicator.tls_settings, replicator.server
     )
     container.distribution_ctx_cls = UpstreamContainerDistributions
     return container

@@ -1,0 +1,68 @@
+"""
+Where the supported pulpcore and pulp-container lines differ, bridged in one place.
+
+The plugin supports pulpcore 3.105 (the LTS line Katello 4.21 ships, with pulp-container
+2.27) up to the newest it is tested with (pyproject.toml). Each shim below names the versions
+it bridges, so that raising a lower bound means deleting the shims it names, and nothing else.
+"""
+
+from importlib.metadata import version
+
+from pulp_container.app.exceptions import RepositoryNotFound
+
+
+def _release(distribution: str) -> tuple[int, int]:
+    major, minor = version(distribution).split(".")[:2]
+    return int(major), int(minor)
+
+
+PULPCORE = _release("pulpcore")
+PULP_CONTAINER = _release("pulp-container")
+
+# pulp-container 2.27 and 2.28: the registry refuses every push into a repository whose class
+# does not set PUSH_ENABLED ("Repository is read-only."); 2.29 dropped that check.
+REGISTRY_CHECKS_PUSH_ENABLED = PULP_CONTAINER < (2, 29)
+
+
+# pulpcore before 3.118 (3.105 among them): the content cache keeps no 404, even one marked
+# cacheable; 3.118 keeps a raised HTTPNotFound whose `cacheable` is true. Where it cannot, the
+# plugin's content route answers the per-machine probe names itself, cache on or off.
+CONTENT_CACHE_KEEPS_NOT_FOUND = PULPCORE >= (3, 118)
+
+
+class PushesIntoBootfilesDistributions:
+    """
+    A mixin for pulp_container's registry views that take pushes (blob uploads, manifests,
+    signatures), for pulp-container 2.27 and 2.28 (`REGISTRY_CHECKS_PUSH_ENABLED`).
+
+    A bootfiles repository keeps PUSH_ENABLED false: elsewhere pulp_container reads it as
+    "a ContainerPushRepository" (distributing a version, deleting the repository with its
+    distribution), which it is not. Its pushes are checked by `registry_push` instead, so the
+    registry's gate is skipped for bootfiles distributions here, as pulp-container 2.29 does
+    for every repository. The view names its own distribution lookup
+    (`bootfiles_distribution`).
+    """
+
+    def get_dr_push(self, request, path, create=False):
+        distribution = self.bootfiles_distribution(path)
+        if distribution is None:
+            return super().get_dr_push(request, path, create=create)
+        if distribution.repository is None:
+            raise RepositoryNotFound(name=path)
+        return distribution, distribution.repository.cast()
+
+
+class ReplicatesDistributionsWithoutPublication:
+    """
+    A mixin for a pulpcore Replicator whose distributions have no `publication` field.
+
+    pulpcore 3.105 and 3.106: `distribution_extra_fields` returns `"publication": None` with the
+    repository, so the distribution serializer refuses the data ("Unexpected field"); 3.107
+    leaves the served repository and publication to `finalize_replication`. pulp_container's
+    own replicator drops the key the same way.
+    """
+
+    def distribution_extra_fields(self, repository, upstream_distribution, **kwargs):
+        fields = super().distribution_extra_fields(repository, upstream_distribution, **kwargs)
+        fields.pop("publication", None)
+        return fields
