@@ -1,6 +1,4 @@
-"""rpm's order of package versions: compare (epoch, version, release) and pick the newest."""
-
-import functools
+"""rpm's order of package versions: compare two (epoch, version, release) tuples."""
 
 from rpm_vercmp import vercmp
 
@@ -27,13 +25,3 @@ def _rpmvercmp(first, second):
     if first_caret and second_caret:
         return _rpmvercmp(first_rest, second_rest)
     return 1 if first_caret else -1
-
-
-def choose_newest(entries):
-    """
-    The entry with the highest EVR (the first of equals), or None if there is none.
-
-    Entries are anything with an `evr` (epoch, version, release) tuple, such as PackageEntry.
-    """
-    order = functools.cmp_to_key(lambda a, b: compare_evr(a.evr, b.evr))
-    return max(entries, key=order, default=None)

@@ -26,7 +26,6 @@ SIGTAG_RSA = 268  # header-only signature: RSA keys
 SIGTAG_OPENPGP = 278  # rpm 6: every header signature, base64, any key type or packet version
 LEGACY_SIGTAGS = (1002, 1005)  # rpm 3's header+payload signatures (PGP, GPG)
 TAG_PAYLOADSHA256 = 5092  # "PAYLOADDIGEST" before rpm 6; its algorithm is in 5093
-TAG_PAYLOADDIGESTALGO = 5093
 TAG_PAYLOADSHA512 = 5121
 TAG_PAYLOADSHA3_256 = 5123
 # OpenPGP hash algorithm ids, as PAYLOADDIGESTALGO gives them (RFC 9580 section 9.5).

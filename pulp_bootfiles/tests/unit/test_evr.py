@@ -1,12 +1,11 @@
-"""Tests of rpm's version order: compare_evr (with rpm 4.15's "^") and choose_newest."""
+"""Tests of rpm's version order: compare_evr (with rpm 4.15's "^")."""
 
 import shutil
 import subprocess
 
 import pytest
 
-from pulp_bootfiles.app.formats.evr import choose_newest, compare_evr
-from pulp_bootfiles.app.formats.repodata import PackageEntry
+from pulp_bootfiles.app.formats.evr import compare_evr
 
 
 @pytest.mark.parametrize(
@@ -67,17 +66,3 @@ def test_compare_evr_agrees_with_rpm():
     output = subprocess.run(["rpm", "--eval", lua], capture_output=True, text=True, check=True)
     expected = [int(value) for value in output.stdout.split()]
     assert [compare_evr((0, a, "1"), (0, b, "1")) for a, b in pairs] == expected
-
-
-def _entry(name, epoch, version, release, arch="x86_64"):
-    return PackageEntry(name, epoch, version, release, arch, f"{name}.rpm", "sha256", "0" * 64, 1)
-
-
-def test_choose_newest():
-    older = _entry("grub2-efi-x64", 1, "2.06", "120.fc40")
-    newest = _entry("grub2-efi-x64", 1, "2.12", "1.fc40")
-    no_epoch = _entry("grub2-efi-x64", 0, "2.99", "1.fc40")
-    assert choose_newest([older, newest, no_epoch]) is newest
-    assert choose_newest([]) is None
-    twin = _entry("grub2-efi-x64", 1, "2.12", "1.fc40", arch="noarch")
-    assert choose_newest([newest, twin]) is newest  # the first of equals
