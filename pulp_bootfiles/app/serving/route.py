@@ -23,6 +23,8 @@ keeps 404s: `compat.CONTENT_CACHE_KEEPS_NOT_FOUND`). Base paths found to be
 another plugin's are remembered for a minute so their requests do not pay for this route's query.
 """
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
 from pulpcore.plugin.models import ContentArtifact, Distribution
@@ -44,6 +46,44 @@ def base_paths_of(path: str) -> list[str]:
     `a` (pulpcore forbids nested base paths, so at most one of them exists)."""
     parts = path.strip("/").split("/")
     return ["/".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+class DistributionRow(NamedTuple):
+    """What the route reads of a distribution: one row per request, no join but the
+    repository's next_version."""
+
+    pk: object
+    pulp_type: str
+    base_path: str
+    last_updated: object
+    content_guard_id: object
+    checkpoint: bool
+    repository_id: object
+    repository_version_id: object
+    next_version: int | None
+
+    def facts(self) -> ServingFacts:
+        return ServingFacts(
+            self.pk,
+            self.last_updated,
+            self.repository_id,
+            self.repository_version_id,
+            self.next_version,
+        )
+
+
+# The columns the route queries, in the order of DistributionRow's fields.
+ROW_COLUMNS = (
+    "pk",
+    "pulp_type",
+    "base_path",
+    "pulp_last_updated",
+    "content_guard_id",
+    "checkpoint",
+    "repository_id",
+    "repository_version_id",
+    "repository__next_version",
+)
 
 
 class BootRoute:
@@ -101,39 +141,28 @@ class BootRoute:
         """This route's response, or None to leave the request to pulpcore."""
         if row is None:
             return None
-        pk, pulp_type, base_path, last_updated, guard, checkpoint, repo, version, next_version = row
-        if pulp_type != self._pulp_type:
-            self._elsewhere.put((domain.pk, base_path), True)
+        if row.pulp_type != self._pulp_type:
+            self._elsewhere.put((domain.pk, row.base_path), True)
             return None
-        relative = path.lstrip("/")[len(base_path) :].lstrip("/")
-        if guard is not None or checkpoint or (relative == "" and not path.endswith("/")):
+        relative = path.lstrip("/")[len(row.base_path) :].lstrip("/")
+        if row.content_guard_id is not None or row.checkpoint:
             return None
-        distribution = self._distribution(pk, last_updated)
+        if relative == "" and not path.endswith("/"):
+            return None
+        distribution = self._distribution(row.pk, row.last_updated)
         if distribution is None:
             return None
-        facts = ServingFacts(pk, last_updated, repo, version, next_version)
-        result = handler.answer(distribution, relative, facts, domain)
+        result = handler.answer(distribution, relative, row.facts(), domain)
         if result is None or isinstance(result, ContentArtifact):
             return None  # pulpcore explains the 404, redirects or streams from the remote
         return result
 
     @staticmethod
     def _rows(domain, base_paths) -> dict:
-        """{base path: row} of the distributions at any of `base_paths`."""
+        """{base path: DistributionRow} of the distributions at any of `base_paths`."""
         rows = Distribution.objects.filter(pulp_domain=domain, base_path__in=base_paths)
         return {
-            row[2]: row
-            for row in rows.values_list(
-                "pk",
-                "pulp_type",
-                "base_path",
-                "pulp_last_updated",
-                "content_guard_id",
-                "checkpoint",
-                "repository_id",
-                "repository_version_id",
-                "repository__next_version",
-            )
+            row.base_path: row for row in map(DistributionRow._make, rows.values_list(*ROW_COLUMNS))
         }
 
     def _distribution(self, pk, last_updated):

@@ -15,7 +15,7 @@ from pulp_bootfiles.app.models import (
     BootTree,
 )
 from pulp_bootfiles.app.serving.route import BootRoute, base_paths_of
-from pulp_bootfiles.app.serving.versions import ServingFacts, served_version_pk
+from pulp_bootfiles.app.serving.versions import served_version_pk
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +92,7 @@ def test_a_change_of_the_row_is_seen_by_the_next_request(route, served):
     domain = get_domain()
 
     def facts():
-        row = route._rows(domain, ["racks/one"])["racks/one"]
-        pk, __, __, last_updated, __, __, repo, version, next_version = row
-        return ServingFacts(pk, last_updated, repo, version, next_version)
+        return route._rows(domain, ["racks/one"])["racks/one"].facts()
 
     first = served_version_pk(facts())
     assert first == repository.latest_version().pk
@@ -118,4 +116,4 @@ def test_a_change_of_the_row_is_seen_by_the_next_request(route, served):
     distribution.save()
     assert served_version_pk(facts()) == first
     row = route._rows(domain, ["racks/one"])["racks/one"]
-    assert route._distribution(row[0], row[3]).kernel_args == "inst.text"
+    assert route._distribution(row.pk, row.last_updated).kernel_args == "inst.text"
