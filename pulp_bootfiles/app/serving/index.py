@@ -9,8 +9,6 @@ that moment: a cached index can be unused, never stale. Only the Artifact of an 
 appears later; such files are looked up again until they have one.
 """
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +16,7 @@ from pulpcore.plugin.models import ContentArtifact, RepositoryVersion
 
 from pulp_bootfiles.app.constants import TREEINFO_NAME
 from pulp_bootfiles.app.formats.netboot_index import IndexFile, IndexTree, render_index
+from pulp_bootfiles.app.serving.recent import Recent
 
 CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
 
@@ -145,29 +144,13 @@ def _listed(tree, served) -> IndexTree:
     )
 
 
-class _IndexCache:
-    """The indexes of the last CACHED_VERSIONS versions served by this process."""
-
-    def __init__(self, size=CACHED_VERSIONS):
-        self._size, self._lock, self._indexes = size, threading.Lock(), OrderedDict()
-
-    def get(self, version_pk) -> ServedIndex:
-        with self._lock:
-            index = self._indexes.get(version_pk)
-            if index is not None:
-                self._indexes.move_to_end(version_pk)
-                return index
-        index = build_index(RepositoryVersion.objects.get(pk=version_pk))
-        with self._lock:
-            self._indexes[version_pk] = index
-            while len(self._indexes) > self._size:
-                self._indexes.popitem(last=False)
-        return index
-
-
-index_cache = _IndexCache()
+_indexes = Recent(CACHED_VERSIONS)  # version pk -> ServedIndex, the versions served last
 
 
 def index_for(version_pk) -> ServedIndex:
     """The (cached) index of a complete repository version."""
-    return index_cache.get(version_pk)
+    index = _indexes.get(version_pk)
+    if index is None:
+        index = build_index(RepositoryVersion.objects.get(pk=version_pk))
+        _indexes.put(version_pk, index)
+    return index
