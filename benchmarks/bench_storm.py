@@ -22,6 +22,8 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 from benchmarks import storm_client
@@ -29,8 +31,8 @@ from benchmarks.context import Context
 from benchmarks.pulp import V3
 from benchmarks.report import Figure, ratio
 from benchmarks.servers import Nginx, ProbeFront
-from benchmarks.sql_count import StatementLog
 from pulp_bootfiles.tests.fixtures.content import file_sha256
+from pulp_bootfiles.tests.functional.pulp_db import StatementLog, connect
 
 FILES = V3 + "content/bootfiles/files/"
 WALL_TARGET, LATENCY_TARGET, TARGET_N = 1.25, 0.050, 100
@@ -181,11 +183,10 @@ def _sql_per_request(ctx, served, tree, label) -> list[Figure]:
         "file": [storm_client.Step(tree.shim, "file")] * SQL_SAMPLES,
     }
     figures = []
-    port = int(os.environ.get("BOOTFILES_PGPORT", "54359"))
     for kind, steps in samples.items():
-        with StatementLog(ctx.dev_dir, port) as log:
+        with StatementLog(partial(connect, ctx.settings), ctx.dev_dir / "pg" / "server.log") as log:
             result = storm_client.run_sequential(served, tree, steps)
-            counts = log.counts()
+            counts = Counter(application for application, _statement in log.entries())
         content = counts.get("pulpcore-content", 0) / len(steps)
         others = ", ".join(
             f"{name or '?'} {count}"

@@ -1,7 +1,7 @@
 # Appended to the benchmark stack's settings.py (BOOTFILES_EXTRA_SETTINGS, benchmarks/run.sh):
 # every Pulp process names its PostgreSQL connections after itself (pulpcore-api,
-# pulpcore-content, pulpcore-worker), so benchmarks/sql_count.py can tell whose statements the
-# server logged. Only the benchmarks' private stack reads this.
+# pulpcore-content, pulpcore-worker), so pulp_db.StatementLog (tests/functional) can tell whose
+# statements the server logged. Only the benchmarks' private stack reads this.
 import os as _os  # noqa: E402
 import sys as _sys  # noqa: E402
 

@@ -11,9 +11,11 @@ from pathlib import Path
 import psycopg
 
 
-def connect():
-    """An autocommit connection to the database of the stack PULP_SETTINGS describes."""
-    database = runpy.run_path(os.environ["PULP_SETTINGS"])["DATABASES"]["default"]
+def connect(settings_file=None):
+    """An autocommit connection to the database of the stack `settings_file` (by default
+    PULP_SETTINGS) describes."""
+    settings_file = settings_file or os.environ["PULP_SETTINGS"]
+    database = runpy.run_path(str(settings_file))["DATABASES"]["default"]
     return psycopg.connect(
         host=database["HOST"],
         port=database["PORT"],
@@ -52,21 +54,51 @@ def wait_for_lock_waiter(connection, timeout=60):
     raise AssertionError(f"no task waited for the lock within {timeout} s")
 
 
+class StatementLog:
+    """
+    Every SQL statement PostgreSQL logs while a `with` block runs, from the stack's own server
+    log (`<dev dir>/pg/server.log`): `log_statement = 'all'` is switched on for the block only
+    (ALTER SYSTEM and a reload, no restart). Each line names the connection's application, so
+    a stack whose processes name their connections (the benchmarks' `stack_settings.py`) tells
+    whose statement it is.
+    """
+
+    PREFIX = "%m [%p] %a "
+    # psycopg sends simple statements ("statement: BEGIN") and extended-protocol ones ("execute").
+    LOGGED = re.compile(r"\] (\S*) LOG:  (?:statement|execute [^:]*): (.*)")
+
+    def __init__(self, connect, log: Path):
+        self._connect, self._log, self._start = connect, Path(log), 0
+
+    def _set(self, *statements):
+        with self._connect() as connection:
+            for statement in statements:
+                connection.execute(statement)
+            connection.execute("SELECT pg_reload_conf()")
+
+    def __enter__(self):
+        self._set(
+            "ALTER SYSTEM SET log_statement = 'all'",
+            f"ALTER SYSTEM SET log_line_prefix = '{self.PREFIX}'",
+        )
+        time.sleep(0.5)  # backends reread the configuration before their next statement
+        self._start = self._log.stat().st_size
+        return self
+
+    def entries(self) -> list[tuple[str, str]]:
+        """(application name, statement) of each statement logged so far in the block."""
+        with open(self._log, "rb") as log:
+            log.seek(self._start)
+            return self.LOGGED.findall(log.read().decode("utf-8", "replace"))
+
+    def __exit__(self, *exc):
+        self._set("ALTER SYSTEM RESET log_statement", "ALTER SYSTEM RESET log_line_prefix")
+
+
 @contextlib.contextmanager
 def statements_logged():
-    """Log every SQL statement while the block runs; yields a function returning the
-    statements logged so far (PostgreSQL's log of the stack, `<dev dir>/pg/server.log`)."""
+    """Log every SQL statement of the stack PULP_SETTINGS describes while the block runs;
+    yields a function returning the statements logged so far."""
     settings = runpy.run_path(os.environ["PULP_SETTINGS"])
-    log = Path(settings["MEDIA_ROOT"]).parent / "pg" / "server.log"
-    with connect() as connection:
-        connection.execute("ALTER SYSTEM SET log_statement = 'all'")
-        connection.execute("SELECT pg_reload_conf()")
-        time.sleep(0.5)  # backends reread the configuration before their next statement
-        start = log.stat().st_size
-        try:
-            yield lambda: re.findall(
-                r"LOG:  (?:statement|execute [^:]*): (.*)", log.read_bytes()[start:].decode()
-            )
-        finally:
-            connection.execute("ALTER SYSTEM RESET log_statement")
-            connection.execute("SELECT pg_reload_conf()")
+    with StatementLog(connect, Path(settings["MEDIA_ROOT"]).parent / "pg" / "server.log") as log:
+        yield lambda: [statement for _application, statement in log.entries()]
