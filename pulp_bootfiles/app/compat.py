@@ -23,6 +23,19 @@ PULP_CONTAINER = _release("pulp-container")
 # does not set PUSH_ENABLED ("Repository is read-only."); 2.29 dropped that check.
 REGISTRY_CHECKS_PUSH_ENABLED = PULP_CONTAINER < (2, 29)
 
+# pulp-container 2.27 and 2.28: the registry has no DELETE of manifests, tags or blobs at all
+# (405 'Method "DELETE" not allowed.' for every repository); 2.29 added it, and the plugin
+# refuses it for bootfiles distributions (`registry_push.views`).
+REGISTRY_TAKES_DELETES = PULP_CONTAINER >= (2, 29)
+
+# pulp-container 2.27 and 2.28: `sign` wants `future_base_path` from every repository but a
+# ContainerPushRepository (`SignsAtTheDistributionsBasePath`); 2.29 refuses it where the
+# repository has one distribution, whose base path it takes.
+SIGN_WANTS_A_BASE_PATH = PULP_CONTAINER < (2, 29)
+
+# pulpcore 3.105 and 3.106: a replicated distribution serves its repository (the latest
+# version); from 3.107, `finalize_replication` points it at the version the sync made.
+REPLICA_SERVES_A_VERSION = PULPCORE >= (3, 107)
 
 # pulpcore before 3.118 (3.105 among them): the content cache keeps no 404, even one marked
 # cacheable; 3.118 keeps a raised HTTPNotFound whose `cacheable` is true. Where it cannot, the
@@ -66,3 +79,24 @@ class ReplicatesDistributionsWithoutPublication:
         fields = super().distribution_extra_fields(repository, upstream_distribution, **kwargs)
         fields.pop("publication", None)
         return fields
+
+
+class SignsAtTheDistributionsBasePath:
+    """
+    A mixin for a repository viewset with pulp_container's `sign` action, for pulp-container
+    2.27 and 2.28: they require `future_base_path` from every repository but a
+    ContainerPushRepository. 2.29 takes the base path of the repository's one distribution
+    when the request names none (and requires it only for zero or several distributions), so
+    `sign` of a distributed bootfiles repository needs no base path; here too.
+    """
+
+    def sign(self, request, pk):
+        if SIGN_WANTS_A_BASE_PATH and "future_base_path" not in request.data:
+            distributions = self.get_object().distributions.all()[:2]
+            if len(distributions) == 1:
+                # DRF keeps the parsed body here; pulp_container's `sign` reads request.data.
+                request._full_data = {
+                    **request.data,
+                    "future_base_path": distributions[0].base_path,
+                }
+        return super().sign(request, pk)

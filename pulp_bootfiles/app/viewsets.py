@@ -23,6 +23,7 @@ from pulp_bootfiles.app.access_policy import (
     owned_object_policy,
     repository_version_policy,
 )
+from pulp_bootfiles.app.compat import SignsAtTheDistributionsBasePath
 from pulp_bootfiles.app.models import (
     BootFile,
     BootfilesDistribution,
@@ -125,7 +126,9 @@ _VIEW_REPOSITORY = (
 )
 
 
-class BootfilesRepositoryViewSet(SignOperationsMixin, RepositoryViewSet, RolesMixin):
+class BootfilesRepositoryViewSet(
+    SignsAtTheDistributionsBasePath, SignOperationsMixin, RepositoryViewSet, RolesMixin
+):
     """
     <!-- User-facing documentation, rendered as html-->
     A repository of netboot trees of one OS family, one tree per (release, arch). Its `sign`

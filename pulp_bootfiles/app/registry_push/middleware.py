@@ -2,7 +2,7 @@
 
 from pulp_container.app.registry_api import Blobs, BlobUploads, Manifests, Signatures
 
-from pulp_bootfiles.app.compat import REGISTRY_CHECKS_PUSH_ENABLED
+from pulp_bootfiles.app.compat import REGISTRY_CHECKS_PUSH_ENABLED, REGISTRY_TAKES_DELETES
 from pulp_bootfiles.app.registry_push.views import (
     BootfilesBlobs,
     BootfilesBlobUploads,
@@ -11,10 +11,10 @@ from pulp_bootfiles.app.registry_push.views import (
 )
 
 # pulp_container's view, the methods routed, and the subclass that takes them.
-ROUTED = {
-    Manifests: ({"PUT", "DELETE"}, BootfilesManifests),
-    Blobs: ({"DELETE"}, BootfilesBlobs),
-}
+ROUTED = {Manifests: ({"PUT"}, BootfilesManifests)}
+if REGISTRY_TAKES_DELETES:
+    ROUTED[Manifests] = ({"PUT", "DELETE"}, BootfilesManifests)
+    ROUTED[Blobs] = ({"DELETE"}, BootfilesBlobs)
 if REGISTRY_CHECKS_PUSH_ENABLED:
     # Every request that reaches the push gate (compat.PushesIntoBootfilesDistributions).
     ROUTED[BlobUploads] = ({"POST", "PATCH", "PUT"}, BootfilesBlobUploads)

@@ -15,6 +15,7 @@ import pytest
 import requests
 from oras.client import OrasClient
 
+from pulp_bootfiles.app.compat import REGISTRY_TAKES_DELETES
 from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
 from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline
@@ -297,7 +298,8 @@ def test_a_push_that_breaks_the_spec_is_refused_and_the_repository_stays_as_it_w
         and "its release's tag '40'" in index.json()["errors"][0]["message"]
     )
 
-    # Deleting through the registry would be undone by the next version: refused.
+    # Deleting through the registry would be undone by the next version: refused (by the
+    # plugin, naming the distribution; pulp-container before 2.29 takes no DELETE at all).
     layer = json.loads(manifest)["layers"][0]["digest"]
     for kind, reference in (("manifests", "40-amd64"), ("blobs", layer)):
         deleted = requests.delete(
@@ -306,7 +308,10 @@ def test_a_push_that_breaks_the_spec_is_refused_and_the_repository_stays_as_it_w
         assert deleted.status_code == 405, deleted.text
         (error,) = deleted.json()["errors"]
         assert error["code"] == "UNSUPPORTED"
-        assert f"{base_path} is a bootfiles distribution" in error["message"]
+        if REGISTRY_TAKES_DELETES:
+            assert f"{base_path} is a bootfiles distribution" in error["message"]
+        else:
+            assert error["message"] == 'Method "DELETE" not allowed.'
 
     assert pulp.get(repository["pulp_href"])["latest_version_href"] == before
     assert registry_get(base_path, "41-amd64").status_code == 404
