@@ -14,7 +14,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from pulp_bootfiles.app.bootconfigs import PROBE_NAME_PATTERN
+from pulp_glue.bootfiles.netboot.bootconfigs import PROBE_NAME_PATTERN
+
 from pulp_bootfiles.tests.fixtures.processes import stop
 
 NGINX_CONF = """\

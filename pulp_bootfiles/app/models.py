@@ -147,7 +147,7 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
     Fields:
         bootloaders (dict): Which files to extract from which packages, per tree arch:
             `{"x86_64": {"shim-x64": ["/boot/efi/EFI/fedora/shimx64.efi"]}}`. Null means the
-            defaults in `constants.DEFAULT_BOOTLOADERS`.
+            defaults in `pulp_glue.bootfiles.netboot.constants.DEFAULT_BOOTLOADERS`.
         openpgp_keys (str): ASCII-armored OpenPGP public keys; when set, every package a sync
             extracts from must carry a valid header signature by one of them.
     """
@@ -184,8 +184,9 @@ class BootfilesOCIRemote(Remote, AutoAddObjPermsMixin):
         upstream_name (str): The repository name in the registry ("fedora/netboot").
         include_tags (list): Tag patterns (fnmatch) to sync; null means every netboot tag.
         exclude_tags (list): Tag patterns (fnmatch) to leave out.
-        formats (list): The artifact formats a sync accepts (`constants.NETBOOT_FORMATS`); null
-            means every one. A selected tag in another format fails the sync.
+        formats (list): The artifact formats a sync accepts (`NETBOOT_FORMATS` of
+            `pulp_glue.bootfiles.netboot.constants`); null means every one. A selected tag in
+            another format fails the sync.
     """
 
     TYPE = "oci"

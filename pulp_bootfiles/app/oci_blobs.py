@@ -17,9 +17,8 @@ import tempfile
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from pulp_container.app.models import Blob
+from pulp_glue.bootfiles.netboot.oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
-
-from pulp_bootfiles.app.formats.netboot_oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR
 
 
 def layer_sources(contents):

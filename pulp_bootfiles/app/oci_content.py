@@ -14,11 +14,8 @@ from collections import defaultdict
 
 from django.db import transaction
 from pulp_container.app.models import BlobManifest, Manifest, ManifestListManifest, Tag
-from pulpcore.plugin.models import Content
-from pulpcore.plugin.util import get_domain
-
-from pulp_bootfiles.app.constants import GOARCH, MEDIA_TYPE
-from pulp_bootfiles.app.formats.netboot_oci import (
+from pulp_glue.bootfiles.netboot.constants import GOARCH, MEDIA_TYPE
+from pulp_glue.bootfiles.netboot.oci import (
     PLATFORM_OS,
     IndexEntry,
     NetbootFile,
@@ -29,7 +26,10 @@ from pulp_bootfiles.app.formats.netboot_oci import (
     release_tag,
     sha256_digest,
 )
-from pulp_bootfiles.app.formats.sbat import sbat_text
+from pulp_glue.bootfiles.netboot.sbat import sbat_text
+from pulpcore.plugin.models import Content
+from pulpcore.plugin.util import get_domain
+
 from pulp_bootfiles.app.oci_blobs import blob_for_source, empty_config_blob, layer_sources
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ An OCI sync (`oci_sync.first_stage`) and a push through the registry (`registry_
 manifests with the same readers and turn each per-arch artifact into the same kind of tree.
 """
 
-from pulp_bootfiles.app.formats.sbat import parse_sbat
+from pulp_glue.bootfiles.netboot.sbat import parse_sbat
+
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync.first_stage import tree_digest
 

@@ -7,6 +7,13 @@ from urllib.parse import urlparse
 
 from pulp_container.app.models import ManifestSigningService, Tag
 from pulp_container.app.serializers import RegistryPathField, validate_registry_path
+from pulp_glue.bootfiles.netboot.bootconfigs import check_kernel_args, is_plain_host
+from pulp_glue.bootfiles.netboot.constants import (
+    DEFAULT_BOOTLOADERS,
+    NETBOOT_FORMATS,
+    SUPPORTED_ARCHES,
+)
+from pulp_glue.bootfiles.netboot.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulpcore.plugin.models import Remote
 from pulpcore.plugin.serializers import (
     ContentRedirectContentGuardSerializer,
@@ -23,10 +30,7 @@ from pulpcore.plugin.serializers import (
 from pulpcore.plugin.util import get_domain
 from rest_framework import serializers
 
-from pulp_bootfiles.app.bootconfigs import check_kernel_args, is_plain_host
-from pulp_bootfiles.app.constants import DEFAULT_BOOTLOADERS, NETBOOT_FORMATS, SUPPORTED_ARCHES
 from pulp_bootfiles.app.formats.openpgp import Keyring, KeyringError
-from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulp_bootfiles.app.models import (
     BootFile,
     BootfilesDistribution,

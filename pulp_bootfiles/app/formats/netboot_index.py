@@ -23,7 +23,7 @@ provenance: with them a capsule syncing from the index makes the same tree units
 OCI manifests. Readers are tolerant of what later writers add within version 1: unknown keys
 are ignored, and `digest`, `source_url` and `boot_iso_bootloaders` (added after the first
 writers) read as "", "" and null when absent. `sbat` is null or a list of SBAT entries, each an
-object of the six `formats.sbat.FIELDS`.
+object of the six `pulp_glue.bootfiles.netboot.sbat.FIELDS`.
 
 Pure: no Django; `read_index` checks everything it reads and names the file and the place of
 each problem.
@@ -33,8 +33,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from pulp_bootfiles.app.formats.paths import path_problem
-from pulp_bootfiles.app.formats.sbat import FIELDS as SBAT_FIELDS
+from pulp_glue.bootfiles.netboot.paths import path_problem
+from pulp_glue.bootfiles.netboot.sbat import FIELDS as SBAT_FIELDS
 
 INDEX_NAME = ".bootfiles.json"
 FORMAT, VERSION = "pulp-bootfiles-index", 1

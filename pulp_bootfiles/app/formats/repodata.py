@@ -12,9 +12,9 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 from lxml import etree
+from pulp_glue.bootfiles.netboot.paths import path_problem
 
 from pulp_bootfiles.app.formats.evr import compare_evr
-from pulp_bootfiles.app.formats.paths import path_problem
 
 REPO = "{http://linux.duke.edu/metadata/repo}"
 COMMON = "{http://linux.duke.edu/metadata/common}"

@@ -10,8 +10,8 @@ import configparser
 import re
 from dataclasses import dataclass
 
-from pulp_bootfiles.app.constants import SUPPORTED_ARCHES
-from pulp_bootfiles.app.formats.paths import path_problem
+from pulp_glue.bootfiles.netboot.constants import SUPPORTED_ARCHES
+from pulp_glue.bootfiles.netboot.paths import path_problem
 
 MAX_TREEINFO_SIZE = 1024 * 1024  # real ones are about 2 KB
 

@@ -5,22 +5,17 @@ All manifests are read and checked before any blob is downloaded, so an upstream
 the spec costs no downloads. Blobs Pulp already stores are not downloaded again.
 
 Three formats are read (the remote's `formats` says which it accepts): the v1 spec, v1 as podman
-writes it for the Foreman pipeline (`netboot_oci_read`), and the March 2024 prototype
-(`netboot_prototype`), whose zstd layers are decompressed here. Each becomes the same BootTree.
+writes it for the Foreman pipeline (`netboot.oci_read`), and the March 2024 prototype
+(`netboot.prototype`), whose zstd layers are decompressed here. Each becomes the same BootTree.
 """
 
 import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
-from pulpcore.plugin.exceptions import SyncError
-from pulpcore.plugin.models import Artifact, ProgressReport
-from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
-from pulpcore.plugin.util import get_domain
-
-from pulp_bootfiles.app.constants import GOARCH, NETBOOT_FORMAT, NETBOOT_FORMATS
-from pulp_bootfiles.app.formats.netboot_oci import build_manifest, sha256_digest
-from pulp_bootfiles.app.formats.netboot_oci_read import (
+from pulp_glue.bootfiles.netboot.constants import GOARCH, NETBOOT_FORMAT, NETBOOT_FORMATS
+from pulp_glue.bootfiles.netboot.oci import build_manifest, sha256_digest
+from pulp_glue.bootfiles.netboot.oci_read import (
     IndexListing,
     NetbootRuleError,
     load_json,
@@ -29,11 +24,16 @@ from pulp_bootfiles.app.formats.netboot_oci_read import (
     tag_selected,
     wanted_releases,
 )
-from pulp_bootfiles.app.formats.netboot_prototype import (
+from pulp_glue.bootfiles.netboot.prototype import (
     is_prototype_manifest,
     is_prototype_tag,
     read_prototype,
 )
+from pulpcore.plugin.exceptions import SyncError
+from pulpcore.plugin.models import Artifact, ProgressReport
+from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
+from pulpcore.plugin.util import get_domain
+
 from pulp_bootfiles.app.oci_sync.layers import decompress_layer
 from pulp_bootfiles.app.oci_sync.registry import Registry
 from pulp_bootfiles.app.oci_trees import NetbootTreeSpec

@@ -4,10 +4,10 @@ import json
 import os
 from urllib.parse import urljoin, urlparse, urlunparse
 
+from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
+from pulp_glue.bootfiles.netboot.oci_read import MAX_MANIFEST_SIZE
 from pulpcore.plugin.exceptions import DigestValidationError, SizeValidationError, SyncError
 
-from pulp_bootfiles.app.constants import MEDIA_TYPE
-from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE
 from pulp_bootfiles.app.sync.fetch import download_errors
 
 _ACCEPT = {"Accept": f"{MEDIA_TYPE.MANIFEST_OCI},{MEDIA_TYPE.INDEX_OCI}"}

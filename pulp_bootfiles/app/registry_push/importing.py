@@ -9,10 +9,10 @@ pulp_container reports to the client; the repository keeps its previous version.
 """
 
 from pulp_container.app.models import Blob, Manifest, Tag
+from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
 from pulpcore.plugin.models import Artifact, ContentArtifact, Task
 from pulpcore.plugin.util import get_domain
 
-from pulp_bootfiles.app.formats.netboot_oci_read import NetbootRuleError
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
 
 # The task pulp_container's registry dispatches to add a pushed tag (by name: its task modules

@@ -11,9 +11,9 @@ attachment (`sha256-<hex>.sig`) is taken when it signs a manifest the repository
 
 import re
 
-from pulp_bootfiles.app.constants import GOARCH, MEDIA_TYPE, NETBOOT_FORMAT
-from pulp_bootfiles.app.formats.netboot_oci import os_version
-from pulp_bootfiles.app.formats.netboot_oci_read import (
+from pulp_glue.bootfiles.netboot.constants import GOARCH, MEDIA_TYPE, NETBOOT_FORMAT
+from pulp_glue.bootfiles.netboot.oci import os_version
+from pulp_glue.bootfiles.netboot.oci_read import (
     IndexListing,
     NetbootRuleError,
     load_json,
@@ -21,6 +21,7 @@ from pulp_bootfiles.app.formats.netboot_oci_read import (
     read_manifest,
     split_tag,
 )
+
 from pulp_bootfiles.app.oci_trees import NetbootTreeSpec
 
 # How sigstore attachments (cosign, `skopeo copy --sign-by-sigstore`) tag a manifest's signature.

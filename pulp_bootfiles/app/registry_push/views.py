@@ -13,12 +13,12 @@ from django.db.models import Q
 from pulp_container.app.exceptions import ManifestInvalid, RepositoryNotFound
 from pulp_container.app.models import Manifest
 from pulp_container.app.registry_api import Blobs, BlobUploads, Manifests, Signatures
+from pulp_glue.bootfiles.netboot.oci import sha256_digest
+from pulp_glue.bootfiles.netboot.oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
 from pulpcore.plugin.util import get_domain
 from rest_framework.exceptions import MethodNotAllowed
 
 from pulp_bootfiles.app.compat import PushesIntoBootfilesDistributions
-from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
-from pulp_bootfiles.app.formats.netboot_oci_read import MAX_MANIFEST_SIZE, NetbootRuleError
 from pulp_bootfiles.app.registry_push.importing import family_in
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
 

@@ -24,10 +24,10 @@ read with the distribution (`versions`), and the rest comes from that version's 
 """
 
 from django.conf import settings
+from pulp_glue.bootfiles.netboot import bootconfigs
 from pulpcore.plugin.models import ContentArtifact
 from pulpcore.plugin.util import get_domain
 
-from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME
 from pulp_bootfiles.app.serving import responses
 from pulp_bootfiles.app.serving.index import index_for

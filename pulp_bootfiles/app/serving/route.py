@@ -27,10 +27,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection
+from pulp_glue.bootfiles.netboot import bootconfigs
 from pulpcore.plugin.models import ContentArtifact, Distribution
 from pulpcore.plugin.util import get_domain
 
-from pulp_bootfiles.app import bootconfigs
 from pulp_bootfiles.app.compat import CONTENT_CACHE_KEEPS_NOT_FOUND
 from pulp_bootfiles.app.serving import handler
 from pulp_bootfiles.app.serving.batching import FreshBatches

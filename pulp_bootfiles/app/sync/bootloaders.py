@@ -9,13 +9,14 @@ import posixpath
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
+from pulp_glue.bootfiles.netboot import sbat
 from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent
 from pulpcore.plugin.util import get_domain_pk
 
 from pulp_bootfiles.app.constants import NOARCH, REPOMD_PATH
-from pulp_bootfiles.app.formats import compression, repodata, rpm_payload, rpm_signature, sbat
+from pulp_bootfiles.app.formats import compression, repodata, rpm_payload, rpm_signature
 from pulp_bootfiles.app.models import BootFile
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import fetch, tree_url

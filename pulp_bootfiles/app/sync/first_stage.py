@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
+from pulp_glue.bootfiles.netboot.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport, Remote
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
@@ -14,7 +15,6 @@ from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stag
 from pulp_bootfiles.app.constants import TREEINFO_NAME, default_bootloaders
 from pulp_bootfiles.app.formats.kernel import read_kernel_version
 from pulp_bootfiles.app.formats.openpgp import Keyring
-from pulp_bootfiles.app.formats.sbat import SBAT_POLICY_LEVEL, revoked_components
 from pulp_bootfiles.app.formats.treeinfo import MAX_TREEINFO_SIZE, parse_treeinfo
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync import boot_iso_check

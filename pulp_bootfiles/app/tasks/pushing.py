@@ -4,10 +4,10 @@ import fnmatch
 import logging
 
 from pulp_container.app.models import Tag
+from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
 from pulpcore.plugin.exceptions import PulpException
 from pulpcore.plugin.models import ProgressReport, RepositoryVersion
 
-from pulp_bootfiles.app.constants import MEDIA_TYPE
 from pulp_bootfiles.app.models import BootfilesOCIRemote
 from pulp_bootfiles.app.oci_push.registry_client import PushRefused, RegistryClient
 

@@ -14,9 +14,9 @@ import uuid
 import pytest
 import requests
 from oras.client import OrasClient
+from pulp_glue.bootfiles.netboot.oci import sha256_digest
 
 from pulp_bootfiles.app.compat import REGISTRY_TAKES_DELETES
-from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
 from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 from pulp_container.app.models import Manifest, ManifestListManifest
+from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
 
-from pulp_bootfiles.app.constants import MEDIA_TYPE
 from pulp_bootfiles.app.modelresource import (
     BootTreeResource,
     ExportedFilesWidget,

@@ -13,10 +13,10 @@ from pulp_container.app.models import (
     ManifestListManifest,
     Tag,
 )
+from pulp_glue.bootfiles.netboot.constants import ANNOTATION, MEDIA_TYPE, NETBOOT_ARTIFACT_TYPE
+from pulp_glue.bootfiles.netboot.oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 
-from pulp_bootfiles.app.constants import ANNOTATION, MEDIA_TYPE, NETBOOT_ARTIFACT_TYPE
-from pulp_bootfiles.app.formats.netboot_oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR
 from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootTree
 from pulp_bootfiles.app.oci_content import oci_content_for
 

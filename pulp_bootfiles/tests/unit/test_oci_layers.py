@@ -4,10 +4,10 @@ import hashlib
 
 import pytest
 import zstandard
+from pulp_glue.bootfiles.netboot.oci import NetbootFile
+from pulp_glue.bootfiles.netboot.oci_read import LayerBlob
 from pulpcore.plugin.exceptions import SyncError
 
-from pulp_bootfiles.app.formats.netboot_oci import NetbootFile
-from pulp_bootfiles.app.formats.netboot_oci_read import LayerBlob
 from pulp_bootfiles.app.oci_sync.layers import decompress_layer
 
 BODY = b"kernel bytes " * 5000

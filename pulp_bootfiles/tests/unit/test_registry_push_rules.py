@@ -3,15 +3,15 @@
 import json
 
 import pytest
-
-from pulp_bootfiles.app.formats.netboot_oci import (
+from pulp_glue.bootfiles.netboot.oci import (
     IndexEntry,
     NetbootFile,
     build_index,
     build_manifest,
     sha256_digest,
 )
-from pulp_bootfiles.app.formats.netboot_oci_read import NetbootRuleError
+from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
+
 from pulp_bootfiles.app.registry_push.rules import pushed_trees, signed_digest
 
 KERNEL = NetbootFile("vmlinuz", "a" * 64, 1234, "images/pxeboot/vmlinuz")

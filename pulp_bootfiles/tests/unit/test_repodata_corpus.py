@@ -20,7 +20,7 @@ FILES = sorted(path.name for path in CORPUS.iterdir() if path.name != "ORIGIN.md
 REFUSED = {
     "unknown_element_01-primary.xml": "does not end with </metadata> after its last",
     # A location with '&' (createrepo_c's ampersand test): paths from a remote are held to a
-    # safe character set (formats/paths.py), since they become URLs and Pulp content paths.
+    # safe character set (netboot/paths.py), since they become URLs and Pulp content paths.
     "repo_01_ampersand-primary.xml": "contains '&'; paths may only hold",
 }
 # createrepo_c refuses a package without a checksum even when nobody wants it; we check only

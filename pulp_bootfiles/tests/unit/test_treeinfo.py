@@ -4,8 +4,8 @@ import re
 from pathlib import Path
 
 import pytest
+from pulp_glue.bootfiles.netboot.paths import path_problem
 
-from pulp_bootfiles.app.formats.paths import path_problem
 from pulp_bootfiles.app.formats.treeinfo import (
     MAX_TREEINFO_SIZE,
     TreeImage,

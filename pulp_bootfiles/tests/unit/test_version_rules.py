@@ -2,8 +2,8 @@
 
 import pytest
 from pulp_container.app.models import Manifest, ManifestSignature
+from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
 
-from pulp_bootfiles.app.constants import MEDIA_TYPE
 from pulp_bootfiles.app.models import BootFile, BootfilesRepository, BootTree
 
 pytestmark = pytest.mark.django_db

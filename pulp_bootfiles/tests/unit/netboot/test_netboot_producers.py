@@ -4,18 +4,18 @@ import hashlib
 import json
 
 import pytest
-
-from pulp_bootfiles.app.formats.netboot_oci_read import (
+from pulp_glue.bootfiles.netboot.oci_read import (
     NetbootRuleError,
     read_index,
     read_manifest,
     wanted_releases,
 )
-from pulp_bootfiles.app.formats.netboot_prototype import (
+from pulp_glue.bootfiles.netboot.prototype import (
     is_prototype_manifest,
     is_prototype_tag,
     read_prototype,
 )
+
 from pulp_bootfiles.tests.fixtures.producers import foreman_pipeline, nboci_push
 from pulp_bootfiles.tests.fixtures.static_registry import StaticRegistry
 

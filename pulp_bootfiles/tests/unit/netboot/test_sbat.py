@@ -5,8 +5,7 @@ import struct
 import subprocess
 
 import pytest
-
-from pulp_bootfiles.app.formats.sbat import (
+from pulp_glue.bootfiles.netboot.sbat import (
     MAX_SBAT_BYTES,
     SbatEntry,
     SbatError,
@@ -16,6 +15,7 @@ from pulp_bootfiles.app.formats.sbat import (
     revoked_components,
     sbat_text,
 )
+
 from pulp_bootfiles.tests.fixtures.pe import build_pe, grub_sbat, shim_sbat
 
 TEXT = b"\x90" * 100  # stands in for code

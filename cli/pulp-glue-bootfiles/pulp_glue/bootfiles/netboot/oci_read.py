@@ -1,7 +1,7 @@
 """
 Read netboot OCI artifacts from a registry and check them against the netboot spec.
 
-The counterpart of `netboot_oci.py` (which writes them): pure functions over the bytes a
+The counterpart of `oci` (which writes them): pure functions over the bytes a
 registry returned. Every refusal is a `NetbootRuleError` naming the tag and the broken rule, so
 a sync can fail with a message the user can act on.
 
@@ -9,16 +9,16 @@ Besides the spec's own shape this reads the v1 artifact as podman 5 writes it, w
 Foreman pipeline (theforeman/nboci-files `push`) publishes: tags `<os>-<release>` and
 `<os>-<release>-<goarch>`, and the `org.pulpproject.netboot.version` annotation on the index
 entries only (`podman manifest add --artifact --annotation` never puts it on the manifest). The
-March 2024 prototype is read by `netboot_prototype`.
+March 2024 prototype is read by `prototype`.
 """
 
 import fnmatch
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
-from pulp_bootfiles.app.constants import (
+from pulp_glue.bootfiles.netboot.constants import (
     ANNOTATION,
     DEFAULT_BOOTLOADERS,
     GOARCH,
@@ -26,14 +26,14 @@ from pulp_bootfiles.app.constants import (
     NETBOOT_ARTIFACT_TYPE,
     NETBOOT_SPEC_VERSION,
 )
-from pulp_bootfiles.app.formats.netboot_oci import (
+from pulp_glue.bootfiles.netboot.oci import (
     EMPTY_CONFIG_DESCRIPTOR,
     PLATFORM_OS,
     NetbootFile,
     sha256_digest,
 )
-from pulp_bootfiles.app.formats.paths import path_problem
-from pulp_bootfiles.app.formats.sbat import SbatError, parse_sbat
+from pulp_glue.bootfiles.netboot.paths import path_problem
+from pulp_glue.bootfiles.netboot.sbat import SbatError, parse_sbat
 
 # The OCI distribution spec asks registries to accept manifests up to 4 MiB; larger is hostile.
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
@@ -430,7 +430,7 @@ def _created(tag, value):
     if value is None:
         return None
     try:
-        return int(datetime.strptime(value, _CREATED).replace(tzinfo=UTC).timestamp())
+        return int(datetime.strptime(value, _CREATED).replace(tzinfo=timezone.utc).timestamp())
     except (TypeError, ValueError) as exc:
         raise NetbootRuleError(
             tag, f"annotation {ANNOTATION.CREATED} {value!r} is not 'YYYY-MM-DDTHH:MM:SSZ'"

@@ -1,8 +1,7 @@
 """The safe relative path rule, on real paths and on paths made to escape or inject."""
 
 import pytest
-
-from pulp_bootfiles.app.formats.paths import path_problem
+from pulp_glue.bootfiles.netboot.paths import path_problem
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
-from pulp_bootfiles.app.constants import (
+from pulp_glue.bootfiles.netboot.constants import (
     ANNOTATION,
     GOARCH,
     MEDIA_TYPE,
@@ -138,7 +138,7 @@ def _serialize(obj) -> bytes:
 def _rfc3339(timestamp):
     if not _is_count(timestamp):
         raise ValueError(f"Created timestamp {timestamp!r} is not an int epoch time >= 0.")
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_release(release):

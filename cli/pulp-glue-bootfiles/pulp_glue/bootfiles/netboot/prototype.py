@@ -12,9 +12,9 @@ entry points. Pure: the caller downloads the layers and checks both digests.
 
 import re
 
-from pulp_bootfiles.app.constants import ANNOTATION, MEDIA_TYPE, SUPPORTED_ARCHES
-from pulp_bootfiles.app.formats.netboot_oci import NetbootFile, sha256_digest
-from pulp_bootfiles.app.formats.netboot_oci_read import (
+from pulp_glue.bootfiles.netboot.constants import ANNOTATION, MEDIA_TYPE, SUPPORTED_ARCHES
+from pulp_glue.bootfiles.netboot.oci import NetbootFile, sha256_digest
+from pulp_glue.bootfiles.netboot.oci_read import (
     ArchArtifact,
     ArtifactFile,
     LayerBlob,
@@ -23,7 +23,7 @@ from pulp_bootfiles.app.formats.netboot_oci_read import (
     load_json,
     read_layers,
 )
-from pulp_bootfiles.app.formats.paths import path_problem
+from pulp_glue.bootfiles.netboot.paths import path_problem
 
 PROTOTYPE_ARTIFACT_TYPE = "application/vnd.unknown.artifact.v1"
 ZSTD_LAYER = "application/x-netboot-file+zstd"

@@ -4,16 +4,15 @@ import json
 from pathlib import Path
 
 import pytest
-
-from pulp_bootfiles.app.constants import ANNOTATION, MEDIA_TYPE
-from pulp_bootfiles.app.formats.netboot_oci import (
+from pulp_glue.bootfiles.netboot.constants import ANNOTATION, MEDIA_TYPE
+from pulp_glue.bootfiles.netboot.oci import (
     IndexEntry,
     NetbootFile,
     build_index,
     build_manifest,
     sha256_digest,
 )
-from pulp_bootfiles.app.formats.netboot_oci_read import (
+from pulp_glue.bootfiles.netboot.oci_read import (
     MAX_MANIFEST_SIZE,
     NetbootRuleError,
     default_path,
@@ -287,7 +286,7 @@ def test_a_layer_without_source_path_goes_where_the_tree_keeps_it():
     ]
 
 
-SPEC_EXAMPLES = Path(__file__).parent / "data" / "corpus" / "netboot-oci-spec"
+SPEC_EXAMPLES = Path(__file__).parent.parent / "data" / "corpus" / "netboot-oci-spec"
 
 
 def test_the_specs_own_index_example_is_read():
