@@ -110,7 +110,8 @@ def test_tftp_layout_with_configs(cli, served, tmp_path):
     assert "KERNEL vmlinuz" in pxelinux and "APPEND initrd=initrd.img" in pxelinux
     assert "console=ttyS0" in pxelinux
     grub = (tmp_path / "grub.cfg").read_text()
-    assert "linux /vmlinuz" in grub and "initrd /initrd.img" in grub
+    assert "set kernel=/vmlinuz" in grub and "set initrd=/initrd.img" in grub
+    assert "linux $kernel" in grub and "console=ttyS0" in grub
     assert (tmp_path / "grub" / "grub.cfg").read_text() == grub
 
 

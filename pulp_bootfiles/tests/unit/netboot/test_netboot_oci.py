@@ -306,6 +306,9 @@ def test_release_tag_and_os_version():
         "EFI\\BOOT\\grubx64.efi",
         "vm\nlinuz",
         "grub.cfg",
+        # Named like a config the server generates, which would hide it in the plain tree.
+        "boot.ipxe",
+        "BOOT.iPXE",
     ],
 )
 def test_bad_titles_are_refused_naming_the_title(title):

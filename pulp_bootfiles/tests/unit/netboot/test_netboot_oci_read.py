@@ -127,6 +127,7 @@ def _layer_annotation(index, key, value):
             "title '../vmlinuz' contains a path separator",
         ),
         (_layer_annotation(0, ANNOTATION.TITLE, "grub.cfg"), "is a boot configuration file"),
+        (_layer_annotation(0, ANNOTATION.TITLE, "boot.ipxe"), "is a boot configuration file"),
         (_layer_annotation(0, ANNOTATION.TITLE, "vmlinuz"), "titles must be unique"),
         (
             _layer_annotation(1, ANNOTATION.SRC_PATH, "../../etc/passwd"),
@@ -232,6 +233,8 @@ def test_an_index_breaking_a_rule_is_refused(change, rule):
         ("40-mips", ("40-mips", None)),
         ("sha256-abc.sig", ("sha256-abc.sig", None)),
         ("a/b", None),
+        ("x!-amd64", None),
+        (".40-amd64", None),
     ],
 )
 def test_split_tag(tag, parts):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from pulp_glue.bootfiles.netboot.bootconfigs import CONFIG_NAMES
 from pulp_glue.bootfiles.netboot.constants import (
     ANNOTATION,
     GOARCH,
@@ -37,7 +38,8 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 # The OCI distribution-spec tag grammar.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# The spec forbids boot configuration files (grub.cfg, pxelinux.cfg, ...) in the artifact.
+# The spec forbids boot configuration files (grub.cfg, pxelinux.cfg, ...) in the artifact; a
+# file named like a config the server generates (boot.ipxe) would be hidden behind it.
 _BOOT_CONFIG_SUFFIX = ".cfg"
 
 
@@ -77,6 +79,11 @@ class NetbootFile:
             raise ValueError(
                 f"Netboot file {self.title!r} has size {self.size!r}, not an int >= 0."
             )
+
+    @property
+    def digest(self):
+        """The layer digest, "sha256:<hex>" (layers are the files, uncompressed)."""
+        return f"sha256:{self.sha256}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ def _title_problem(title):
         return "contains a path separator"
     if _CONTROL.search(title):
         return "contains a control character"
-    if title.lower().endswith(_BOOT_CONFIG_SUFFIX):
+    if title.lower().endswith(_BOOT_CONFIG_SUFFIX) or title.lower() in CONFIG_NAMES:
         return "is a boot configuration file, which netboot artifacts must not contain"
     return None
 

@@ -91,6 +91,8 @@ class ArchArtifact:
         release (str): The release it belongs to.
         created (int): `org.opencontainers.image.created` as epoch seconds, None without one.
         source (str): The tree URL the artifact was built from (provenance annotation), or "".
+        tree_url (str): The `org.pulpproject.netboot.tree.url` annotation alone, or "": the
+            tree an installer may take its stage2 from (`source` may name a source repository).
         kernel_version (str): The kernel version annotation, or "".
         version_annotated (bool): The manifest itself carries `org.pulpproject.netboot.version`,
             as the spec requires (podman puts it on the index entry only).
@@ -103,6 +105,7 @@ class ArchArtifact:
     source: str = ""
     kernel_version: str = ""
     version_annotated: bool = True
+    tree_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,7 @@ def read_manifest(data, tag, release, arch, version_on_entry=False):
         source=annotations.get(ANNOTATION.TREE_URL) or annotations.get(ANNOTATION.SOURCE, ""),
         kernel_version=annotations.get(ANNOTATION.KERNEL_VERSION, ""),
         version_annotated=ANNOTATION.NETBOOT_VERSION in annotations,
+        tree_url=annotations.get(ANNOTATION.TREE_URL, ""),
     )
 
 

@@ -10,6 +10,7 @@ policy when one is given, downloads only the layers whose digest DEST's current 
 (checking every digest), lays the set out and switches to it with one rename (see `store`).
 """
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -19,16 +20,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pulp_glue.bootfiles.pull import artifact, layouts, signatures
-from pulp_glue.bootfiles.pull.artifact import ARCH_OF_GOARCH, ArtifactError
-from pulp_glue.bootfiles.pull.layouts import LAYOUTS, LayoutError, Plan, Pulled
+from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
+from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
+from pulp_glue.bootfiles.pull import layouts, reading, signatures
+from pulp_glue.bootfiles.pull.layouts import LAYOUTS, LayoutError, Plan
+from pulp_glue.bootfiles.pull.reading import ACCEPT, ARCH_OF_GOARCH, Pulled
 from pulp_glue.bootfiles.pull.registry import Reference, Registry, RegistryError
 from pulp_glue.bootfiles.pull.signatures import SignatureRefused
 from pulp_glue.bootfiles.pull.store import Store, StoreError, entries
 
 __all__ = ["LAYOUTS", "PullError", "PullResult", "pull"]
-
-_ARCH_TAG = re.compile(r"(?P<release>.+)-(?P<goarch>[a-z0-9]+)")
 
 
 class PullError(Exception):
@@ -102,32 +103,29 @@ def _arch_names(arches) -> set | None:
 
 
 def _resolve(registry, ref, policy, wanted) -> list[Pulled]:
-    top = registry.manifest(ref.tag, artifact.ACCEPT)
+    top = registry.manifest(ref.tag, ACCEPT)
     if policy is not None:
         # As containers/image: the top-level manifest's signatures; an index binds the
         # per-arch manifests by digest, each checked when fetched.
         signatures.judge(policy, ref, top.digest, registry.signatures(top.digest))
-    if _media_type(top) == artifact.INDEX:
-        platforms = artifact.read_index(top.data, str(ref))
-        chosen = [p for p in platforms if wanted is None or p.arch in wanted]
+    if _media_type(top) == MEDIA_TYPE.INDEX_OCI:
+        listings = reading.index_platforms(top.data, ref, ref.by_digest)
+        chosen = [p for p in listings if wanted is None or p.arch in wanted]
         if not chosen or (wanted and len(chosen) != len(wanted)):
-            listed = ", ".join(p.arch for p in platforms)
-            raise ArtifactError(f"{ref}: lists {listed}, not every one of {sorted(wanted)}")
+            listed = ", ".join(p.arch for p in listings)
+            raise NetbootRuleError(ref.tag, f"lists {listed}, not every one of {sorted(wanted)}")
         return [
-            Pulled(p.arch, p.os_name, p.release, _manifest(registry, ref, p.digest)) for p in chosen
+            reading.listed_manifest(registry.manifest(p.digest, ACCEPT).data, p) for p in chosen
         ]
-    manifest = artifact.read_manifest(top.data, top.digest, str(ref))
-    match = _ARCH_TAG.fullmatch(ref.tag)
-    arch = ARCH_OF_GOARCH.get(match["goarch"], "") if match else ""
-    if wanted and arch not in wanted:
-        raise ArtifactError(f"{ref}: a single manifest (arch {arch or 'unknown'}), not {wanted}")
-    release = match["release"] if match else ref.tag
-    return [Pulled(arch or "unknown", "unknown", release, manifest)]
+    pulled = reading.lone_manifest(top.data, ref, ref.by_digest)
+    if wanted and pulled.arch not in wanted:
+        raise NetbootRuleError(ref.tag, f"a single manifest (arch {pulled.arch}), not {wanted}")
+    return [pulled]
 
 
 def _media_type(fetched) -> str:
     """The Content-Type, or the document's own mediaType when the registry sent none."""
-    if fetched.media_type in artifact.ACCEPT:
+    if fetched.media_type in ACCEPT:
         return fetched.media_type
     try:
         return json.loads(fetched.data).get("mediaType", "")
@@ -135,21 +133,15 @@ def _media_type(fetched) -> str:
         return ""
 
 
-def _manifest(registry, ref, digest):
-    fetched = registry.manifest(digest, artifact.ACCEPT)
-    return artifact.read_manifest(fetched.data, digest, f"{ref} manifest {digest}")
-
-
 def _without(item: Pulled, exclude) -> Pulled:
     if not exclude:
         return item
-    layers = tuple(
+    files = tuple(
         layer
-        for layer in item.manifest.layers
-        if not any(fnmatch.fnmatchcase(layer.title, pattern) for pattern in exclude)
+        for layer in item.manifest.files
+        if not any(fnmatch.fnmatchcase(layer.file.title, pattern) for pattern in exclude)
     )
-    manifest = artifact.Manifest(item.manifest.digest, layers, item.manifest.annotations)
-    return Pulled(item.arch, item.os_name, item.release, manifest)
+    return dataclasses.replace(item, manifest=dataclasses.replace(item.manifest, files=files))
 
 
 def _set_id(layout: str, plan: Plan) -> str:

@@ -17,26 +17,18 @@ the names below it belong to the set and switch with it; directories above it (F
 import re
 from dataclasses import dataclass, field
 
-from pulp_glue.bootfiles.pull import bootconfig
-from pulp_glue.bootfiles.pull.artifact import TREE_URL
+from pulp_glue.bootfiles.netboot import bootconfigs
+from pulp_glue.bootfiles.netboot.bootconfigs import GRUB, GRUB_BINARY, PXELINUX, TreeBoot
+from pulp_glue.bootfiles.pull.reading import Pulled
 
 LAYOUTS = ("flat", "tftp", "foreman", "nboci")
-
-
-@dataclass(frozen=True)
-class Pulled:
-    """One per-arch manifest with what its index says about it."""
-
-    arch: str
-    os_name: str
-    release: str
-    manifest: object  # artifact.Manifest
+SHIM_BINARY = re.compile(r"shim[a-z0-9]*\.efi")
 
 
 @dataclass
 class Plan:
     depth: int
-    files: dict = field(default_factory=dict)  # path -> Layer
+    files: dict = field(default_factory=dict)  # path -> NetbootFile
     links: dict = field(default_factory=dict)  # path -> relative target in the same directory
     texts: dict = field(default_factory=dict)  # path -> generated text
 
@@ -65,39 +57,57 @@ def plan(layout: str, pulled: list, stage2: str = "", kernel_args: str = "") -> 
 
 
 def _flat(item: Pulled) -> Plan:
-    return Plan(depth=1, files={layer.title: layer for layer in item.manifest.layers})
+    return Plan(depth=1, files=item.titles())
 
 
 def _tftp(item: Pulled, stage2: str, kernel_args: str) -> Plan:
     result = _flat(item)
-    titles = item.manifest.titles()
-    kernel = bootconfig.kernel_name(titles)
-    if kernel is None or bootconfig.INITRD_NAME not in titles:
+    titles = item.titles()
+    title = f"{item.os_name.capitalize()} {item.release} {item.arch}"
+    # The configs the server renders for a tree, reading the images by their flat names from
+    # the TFTP root (the same server rule for the kernel arguments).
+    boot = TreeBoot.from_files(
+        _stage2(stage2 or item.manifest.tree_url),
+        title,
+        {name: name for name in titles},  # all in the TFTP root
+        kernel_args,
+        over_http=False,
+        made_by=bootconfigs.PULLED,
+    )
+    if boot is None:
         raise LayoutError(
             f"manifest {item.manifest.digest} has no kernel "
-            f"({' or '.join(bootconfig.KERNEL_NAMES)}) or no {bootconfig.INITRD_NAME}: "
+            f"({' or '.join(bootconfigs.KERNEL_NAMES)}) or no {bootconfigs.INITRD_NAME}: "
             "nothing a TFTP root could boot"
         )
-    title = f"{item.os_name.capitalize()} {item.release} {item.arch}"
-    words = bootconfig.cmdline(stage2 or item.manifest.annotations.get(TREE_URL, ""), kernel_args)
-    initrd = bootconfig.INITRD_NAME
-    if all(name in titles for name in bootconfig.PXELINUX_FILES):
-        result.texts["pxelinux.cfg/default"] = bootconfig.pxelinux(title, kernel, initrd, words)
-    if any(bootconfig.GRUB_BINARY.fullmatch(name) for name in titles):
-        config = bootconfig.grub(title, kernel, initrd, words)
-        result.texts["grub.cfg"] = config
-        result.texts["grub/grub.cfg"] = config
+    if boot.has_pxelinux:
+        result.texts[PXELINUX] = bootconfigs.render_pxelinux(boot)
+    if any(GRUB_BINARY.fullmatch(name) for name in titles):
+        config = bootconfigs.render_grub(boot)
+        result.texts[GRUB] = config
+        result.texts[f"grub/{GRUB}"] = config
     for path in result.texts:
         if path.split("/")[0] in titles:
             raise LayoutError(f"layer {path.split('/')[0]!r} clashes with the generated {path}")
     return result
 
 
+def _stage2(url: str) -> str:
+    """A tree URL to write as `inst.stage2=`: one word, of the characters kernel arguments
+    may hold (the server writes only URLs it percent-encoded itself)."""
+    if any(char.isspace() for char in url):
+        raise ValueError(f"the stage2 URL {url!r} holds a blank")
+    try:
+        return bootconfigs.check_kernel_args(url)
+    except ValueError as exc:
+        raise ValueError(f"the stage2 URL {url!r}: {exc}") from exc
+
+
 # Links beside the files: {link name: pattern of the title it points to}.
-_FOREMAN_LINKS = {"boot.efi": bootconfig.GRUB_BINARY, "boot-sb.efi": bootconfig.SHIM_BINARY}
+_FOREMAN_LINKS = {"boot.efi": GRUB_BINARY, "boot-sb.efi": SHIM_BINARY}
 _NBOCI_LINKS = {
-    "boot": bootconfig.SHIM_BINARY,
-    "boot-alt": bootconfig.GRUB_BINARY,
+    "boot": SHIM_BINARY,
+    "boot-alt": GRUB_BINARY,
     "boot-legacy": re.compile(r"pxelinux\.0"),
 }
 
@@ -107,7 +117,7 @@ def _arch_dirs(pulled: list, prefix: str, link_patterns: dict) -> Plan:
     result = Plan(depth=len(base) + 3)
     for item in pulled:
         directory = "/".join([*base, item.os_name, item.release, item.arch])
-        titles = item.manifest.titles()
+        titles = item.titles()
         for title, layer in titles.items():
             result.files[f"{directory}/{title}"] = layer
         for link, pattern in link_patterns.items():
