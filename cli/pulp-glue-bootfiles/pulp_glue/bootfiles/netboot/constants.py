@@ -1,7 +1,11 @@
 """The netboot artifact rules' constants, written once for the server and the boot-server
 consumer: arches, media types, annotations, the spec version and formats."""
 
+import re
 from types import MappingProxyType, SimpleNamespace
+
+# An OCI digest as the artifacts use them (sha256 only).
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 # Fedora arch names and the Go/OCI names used in tags and index platforms.
 GOARCH = MappingProxyType(

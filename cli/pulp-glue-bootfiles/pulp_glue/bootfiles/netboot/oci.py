@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pulp_glue.bootfiles.netboot.bootconfigs import CONFIG_NAMES
 from pulp_glue.bootfiles.netboot.constants import (
     ANNOTATION,
+    DIGEST,
     GOARCH,
     MEDIA_TYPE,
     NETBOOT_ARTIFACT_TYPE,
@@ -34,7 +35,6 @@ EMPTY_CONFIG_DESCRIPTOR = {
 PLATFORM_OS = "linux"
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 # The OCI distribution-spec tag grammar.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -104,7 +104,7 @@ class IndexEntry:
     os_version: str
 
     def __post_init__(self):
-        if not isinstance(self.digest, str) or not _DIGEST.fullmatch(self.digest):
+        if not isinstance(self.digest, str) or not DIGEST.fullmatch(self.digest):
             raise ValueError(f"Index entry digest {self.digest!r} is not 'sha256:<64 hex>'.")
         if not _is_count(self.size) or self.size == 0:
             raise ValueError(f"Index entry {self.digest} has size {self.size!r}, not an int > 0.")

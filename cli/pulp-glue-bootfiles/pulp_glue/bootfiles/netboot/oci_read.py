@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pulp_glue.bootfiles.netboot.constants import (
     ANNOTATION,
     DEFAULT_BOOTLOADERS,
+    DIGEST,
     GOARCH,
     MEDIA_TYPE,
     NETBOOT_ARTIFACT_TYPE,
@@ -38,7 +39,6 @@ from pulp_glue.bootfiles.netboot.sbat import SbatError, parse_sbat
 # The OCI distribution spec asks registries to accept manifests up to 4 MiB; larger is hostile.
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _ARCH_OF_GOARCH = {goarch: arch for arch, goarch in GOARCH.items()}
 _ARCH_TAG = re.compile(r"(?P<release>[A-Za-z0-9_][A-Za-z0-9._-]*)-(?P<goarch>[a-z0-9]+)")
 _CREATED = "%Y-%m-%dT%H:%M:%SZ"
@@ -286,7 +286,7 @@ def _index_listing(tag, entry, release, tag_names_os):
     _require(tag, isinstance(entry, dict), "an index entry is not a JSON object")
     digest = entry.get("digest")
     what = f"index entry {digest}"
-    _require(tag, isinstance(digest, str) and _DIGEST.fullmatch(digest), f"{what}: bad digest")
+    _require(tag, isinstance(digest, str) and DIGEST.fullmatch(digest), f"{what}: bad digest")
     _require(tag, _count(entry.get("size")) and entry["size"] > 0, f"{what}: bad size")
     _check_netboot_type(
         tag, entry, what, MEDIA_TYPE.MANIFEST_OCI, artifact_type=False, version=False
@@ -392,7 +392,7 @@ def _layer_file(tag, layer, arch):
         f"{what} mediaType is {layer.get('mediaType')!r}, not {MEDIA_TYPE.NETBOOT_FILE!r}",
     )
     digest = layer.get("digest")
-    _require(tag, isinstance(digest, str) and _DIGEST.fullmatch(digest), f"{what} has a bad digest")
+    _require(tag, isinstance(digest, str) and DIGEST.fullmatch(digest), f"{what} has a bad digest")
     src_path = annotations.get(ANNOTATION.SRC_PATH) or default_path(title, arch)
     problem = isinstance(src_path, str) and path_problem(src_path)
     _require(tag, not problem, f"{what} source path {src_path!r} {problem}")

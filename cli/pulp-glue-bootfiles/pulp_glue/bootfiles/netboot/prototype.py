@@ -12,7 +12,7 @@ entry points. Pure: the caller downloads the layers and checks both digests.
 
 import re
 
-from pulp_glue.bootfiles.netboot.constants import ANNOTATION, MEDIA_TYPE, SUPPORTED_ARCHES
+from pulp_glue.bootfiles.netboot.constants import ANNOTATION, DIGEST, MEDIA_TYPE, SUPPORTED_ARCHES
 from pulp_glue.bootfiles.netboot.oci import NetbootFile, sha256_digest
 from pulp_glue.bootfiles.netboot.oci_read import (
     ArchArtifact,
@@ -35,7 +35,6 @@ SRC_SIZE = "org.pulpproject.netboot.src.size"
 # nboci's own checks: names and versions in lower case, and these arches (ppc64 is big-endian).
 _NAME = re.compile(r"[a-z0-9._-]+")
 _NBOCI_ARCHES = ("x86_64", "aarch64", "ppc64", "ppc64le")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 # nboci's default tag; with --tag the manifest's annotations still say what it is.
 _DEFAULT_TAG = re.compile(rf"[a-z0-9._-]+-(?:{'|'.join(_NBOCI_ARCHES)})")
 
@@ -118,7 +117,7 @@ def _layer(tag, layer, arch):
         f"{what} mediaType is {layer.get('mediaType')!r}, not {ZSTD_LAYER!r}",
     )
     digest, size = layer.get("digest"), layer.get("size")
-    _require(tag, isinstance(digest, str) and _DIGEST.fullmatch(digest), f"{what} has a bad digest")
+    _require(tag, isinstance(digest, str) and DIGEST.fullmatch(digest), f"{what} has a bad digest")
     _require(
         tag,
         isinstance(size, int) and not isinstance(size, bool) and size > 0,
@@ -127,7 +126,7 @@ def _layer(tag, layer, arch):
     src_digest, src_size = annotations.get(SRC_DIGEST), annotations.get(SRC_SIZE, "")
     _require(
         tag,
-        isinstance(src_digest, str) and _DIGEST.fullmatch(src_digest),
+        isinstance(src_digest, str) and DIGEST.fullmatch(src_digest),
         f"{what} annotation {SRC_DIGEST} is {src_digest!r}, not 'sha256:<64 hex>'",
     )
     _require(

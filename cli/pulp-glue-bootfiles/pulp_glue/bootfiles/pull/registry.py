@@ -15,10 +15,10 @@ from pathlib import Path
 
 import requests
 
-# The OCI distribution spec asks registries to accept manifests up to 4 MiB; larger is hostile.
-MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+from pulp_glue.bootfiles.netboot.constants import DIGEST
+from pulp_glue.bootfiles.netboot.oci_read import MAX_MANIFEST_SIZE
+
 CHUNK = 1024 * 1024
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _REPOSITORY = re.compile(
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
