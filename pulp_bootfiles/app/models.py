@@ -12,18 +12,12 @@ from pulp_container.app.models import (
     Tag,
 )
 from pulpcore.plugin.models import AutoAddObjPermsMixin, Content, Remote, Repository
-from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 from pulpcore.plugin.util import get_domain_pk
 
-from pulp_bootfiles.app.serving import handler as serving_handler
+from pulp_bootfiles.app.model_hooks import registered
 from pulp_bootfiles.app.sync.downloader import (
     OffloadedRegistryDownloader,
     offloaded_download_factory,
-)
-from pulp_bootfiles.app.version_rules import (
-    drop_files_outside_their_tree,
-    drop_stale_signatures,
-    match_oci_side,
 )
 
 
@@ -265,16 +259,11 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
         ]
 
     def finalize_new_version(self, new_version):
-        """One tree per (release, arch) with exactly its files, its OCI side, no clashes."""
-        # Imported here: turning a push into trees needs the models this module defines.
-        from pulp_bootfiles.app.registry_push.importing import import_registry_push
-
-        import_registry_push(self, new_version)
-        remove_duplicates(new_version)
-        drop_files_outside_their_tree(new_version)
-        match_oci_side(new_version)
-        drop_stale_signatures(new_version)
-        validate_repo_version(new_version)
+        """One tree per (release, arch) with exactly its files, its OCI side, no clashes: see
+        `version_rules.finalize_new_version`."""
+        # Registered at start-up (`model_hooks`): the rules use these models, so the models
+        # do not import them.
+        registered("finalize_new_version")(self, new_version)
 
 
 class BootfilesDistribution(ContainerDistribution):
@@ -306,7 +295,9 @@ class BootfilesDistribution(ContainerDistribution):
     def content_handler(self, path):
         """Answer every path under the base path from the served version's index (files,
         generated configs, listings, misses): see `serving.handler`."""
-        return serving_handler.answer(self, path)
+        # Registered at start-up (`model_hooks`): serving reads these models, so the models
+        # do not import it.
+        return registered("content_handler")(self, path)
 
     class Meta:
         default_related_name = "%(app_label)s_%(model_name)s"

@@ -8,7 +8,7 @@ manifests with the same readers and turn each per-arch artifact into the same ki
 from pulp_glue.bootfiles.netboot.sbat import parse_sbat
 
 from pulp_bootfiles.app.models import BootFile, BootTree
-from pulp_bootfiles.app.sync.first_stage import tree_digest
+from pulp_bootfiles.app.tree_identity import tree_digest
 
 
 class NetbootTreeSpec:

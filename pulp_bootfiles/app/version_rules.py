@@ -1,6 +1,27 @@
 """Rules every bootfiles repository version keeps, applied when a new version is finalized."""
 
+from pulp_container.app.models import Blob, Manifest, ManifestSignature, Tag
 from pulpcore.plugin.models import Content
+from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
+
+from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.oci_content import oci_content_for
+from pulp_bootfiles.app.registry_push.importing import import_registry_push
+from pulp_bootfiles.app.registry_push.rules import signed_digest
+
+
+def finalize_new_version(repository, new_version):
+    """
+    One tree per (release, arch) with exactly its files, its OCI side, no clashes.
+
+    What `BootfilesRepository.finalize_new_version` runs (registered at start-up: `model_hooks`).
+    """
+    import_registry_push(repository, new_version)
+    remove_duplicates(new_version)
+    drop_files_outside_their_tree(new_version)
+    match_oci_side(new_version)
+    drop_stale_signatures(new_version)
+    validate_repo_version(new_version)
 
 
 def drop_files_outside_their_tree(new_version):
@@ -11,9 +32,6 @@ def drop_files_outside_their_tree(new_version):
     no longer has a file (say `efiboot.img` went away) must not keep the old one around, with or
     without mirror mode, so a tree's directory always shows exactly that tree.
     """
-    # Imported here: models.py calls this module from Repository.finalize_new_version.
-    from pulp_bootfiles.app.models import BootFile, BootTree
-
     trees = BootTree.objects.filter(pk__in=new_version.content)
     listed = BootFile.objects.filter(trees__in=trees)
     strays = BootFile.objects.filter(pk__in=new_version.content).exclude(pk__in=listed)
@@ -32,12 +50,6 @@ def match_oci_side(new_version):
     manifests and index (`oci_content_for`), and a pushed sigstore signature
     (`sha256-<hex>.sig`) stays while the manifest it signs does.
     """
-    # Imported here: models.py calls this module from Repository.finalize_new_version.
-    from pulp_container.app.models import Blob, Manifest, Tag
-
-    from pulp_bootfiles.app.models import BootTree
-    from pulp_bootfiles.app.oci_content import oci_content_for
-
     trees = BootTree.objects.filter(pk__in=new_version.content).prefetch_related("files")
     tags = Tag.objects.filter(pk__in=new_version.content).select_related("tagged_manifest")
     indexes = {tag.name: tag.tagged_manifest for tag in tags}
@@ -60,8 +72,6 @@ def match_oci_side(new_version):
 def _signatures_of(tags, digests):
     """The pks of the sigstore signature tags among `tags` that sign one of `digests`, with
     their manifests and blobs."""
-    from pulp_bootfiles.app.registry_push.rules import signed_digest
-
     kept = set()
     for tag in tags:
         if signed_digest(tag.name) in digests:
@@ -79,8 +89,6 @@ def drop_stale_signatures(new_version):
     A re-sync that changes a tree moves its tag to a new manifest; the old manifest's signature
     vouches for nothing the version serves. The new manifest is unsigned until signed again.
     """
-    from pulp_container.app.models import Manifest, ManifestSignature
-
     manifests = Manifest.objects.filter(pk__in=new_version.content)
     stale = ManifestSignature.objects.filter(pk__in=new_version.content).exclude(
         signed_manifest__in=manifests

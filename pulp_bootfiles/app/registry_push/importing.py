@@ -2,10 +2,11 @@
 Turn a tag pushed through the registry into the BootFiles and BootTrees of a new version.
 
 pulp_container's registry adds a pushed tag, its manifest(s) and blobs to the repository in a
-task of its own; our `finalize_new_version` calls `import_registry_push` there, before the rules
-every version keeps. The push was checked against `rules` when the tag was PUT (`views`), so a
-failure here is a race (the repository changed in between) and fails the task, which
-pulp_container reports to the client; the repository keeps its previous version.
+task of its own; our `finalize_new_version` (`version_rules`) calls `import_registry_push`
+there, before the rules every version keeps. The push was checked against `rules` when the tag
+was PUT (`views`), so a failure here is a race (the repository changed in between) and fails
+the task, which pulp_container reports to the client; the repository keeps its previous
+version.
 """
 
 from pulp_container.app.models import Blob, Manifest, Tag
@@ -13,6 +14,7 @@ from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
 from pulpcore.plugin.models import Artifact, ContentArtifact, Task
 from pulpcore.plugin.util import get_domain
 
+from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
 
 # The task pulp_container's registry dispatches to add a pushed tag (by name: its task modules
@@ -38,9 +40,6 @@ def import_registry_push(repository, new_version):
     """
     if not is_registry_push():
         return []
-    # Imported here: models.py calls this module from Repository.finalize_new_version.
-    from pulp_bootfiles.app.models import BootFile, BootTree
-
     added = new_version.added()
     content = new_version.content
     domain = get_domain()
@@ -78,8 +77,6 @@ def import_registry_push(repository, new_version):
 def family_in(content, release):
     """The OS family of the trees in `content` (of `release` if any): what a manifest pushed
     without an index belongs to; None when there is no tree."""
-    from pulp_bootfiles.app.models import BootTree
-
     trees = BootTree.objects.filter(pk__in=content).order_by("-release")
     tree = trees.filter(release=release).first() or trees.first()
     return tree.family if tree else None
@@ -87,8 +84,6 @@ def family_in(content, release):
 
 def _saved_file(bootfile, tag, domain):
     """The stored BootFile like `bootfile`, its bytes the pushed layer's Artifact."""
-    from pulp_bootfiles.app.models import BootFile
-
     artifact = Artifact.objects.filter(sha256=bootfile.sha256, pulp_domain=domain).first()
     if artifact is None:
         raise RegistryPushError(
@@ -117,8 +112,6 @@ def _saved_file(bootfile, tag, domain):
 
 
 def _saved_tree(tree, files, domain):
-    from pulp_bootfiles.app.models import BootTree
-
     saved = BootTree.objects.filter(digest=tree.digest, _pulp_domain=domain).first()
     if saved is None:
         tree._pulp_domain = domain

@@ -19,14 +19,12 @@ from pulpcore.plugin.util import get_domain
 from rest_framework.exceptions import MethodNotAllowed
 
 from pulp_bootfiles.app.compat import PushesIntoBootfilesDistributions
+from pulp_bootfiles.app.models import BootfilesDistribution
 from pulp_bootfiles.app.registry_push.importing import family_in
 from pulp_bootfiles.app.registry_push.rules import pushed_trees
 
 
 def _bootfiles_distribution(path):
-    # Imported here: the middleware that routes to these views loads before the models.
-    from pulp_bootfiles.app.models import BootfilesDistribution
-
     return BootfilesDistribution.objects.filter(base_path=path, pulp_domain=get_domain()).first()
 
 

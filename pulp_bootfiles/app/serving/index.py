@@ -16,6 +16,7 @@ from pulpcore.plugin.models import ContentArtifact, RepositoryVersion
 
 from pulp_bootfiles.app.constants import TREEINFO_NAME
 from pulp_bootfiles.app.formats.netboot_index import IndexFile, IndexTree, render_index
+from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.serving.recent import Recent
 
 CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
@@ -79,8 +80,6 @@ class ServedIndex:
 def build_index(version) -> ServedIndex:
     """Read the index of `version` from the database (the BootTrees and BootFiles only: the
     OCI side of the version is the registry's, not part of the plain tree)."""
-    from pulp_bootfiles.app.models import BootFile, BootTree  # models import this module
-
     trees = {}
     tree_objects = list(BootTree.objects.filter(pk__in=version.content).prefetch_related("files"))
     for tree in tree_objects:

@@ -32,6 +32,7 @@ from pulpcore.plugin.models import ContentArtifact, Distribution
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app.compat import CONTENT_CACHE_KEEPS_NOT_FOUND
+from pulp_bootfiles.app.models import BootfilesDistribution
 from pulp_bootfiles.app.serving import handler
 from pulp_bootfiles.app.serving.batching import FreshBatches
 from pulp_bootfiles.app.serving.recent import Recent
@@ -95,8 +96,6 @@ class BootRoute:
             REMEMBERED, seconds=ELSEWHERE_SECONDS
         )  # (domain pk, base path) -> True
         self._distributions = Recent(REMEMBERED)  # (pk, pulp_last_updated) -> BootfilesDistribution
-        from pulp_bootfiles.app.models import BootfilesDistribution  # models import serving
-
         self._model = BootfilesDistribution
         self._pulp_type = BootfilesDistribution.get_pulp_type()
         self._batches = FreshBatches(self._answer_all)

@@ -1,8 +1,6 @@
 """The first stage of a tree sync: `.treeinfo`, its images, the bootloaders, then the tree."""
 
 import asyncio
-import hashlib
-import json
 import logging
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from pulp_bootfiles.app.sync import boot_iso_check
 from pulp_bootfiles.app.sync.bootloaders import BootloaderSource
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import announced_size, fetch, tree_url
+from pulp_bootfiles.app.tree_identity import tree_digest
 
 log = logging.getLogger(__name__)
 
@@ -154,21 +153,6 @@ class BootTreeFirstStage(Stage):
             remote=self.remote,
         )
         return DeclarativeContent(content=tree, d_artifacts=[d_artifact])
-
-
-def tree_digest(treeinfo_sha256, files):
-    """SHA-256 over a canonical listing of the tree: same .treeinfo and files, same digest."""
-    listing = {
-        "treeinfo": treeinfo_sha256,
-        # A verified file is another unit than the same file unverified, so is its tree; the
-        # key id is only listed when there is one, so unverified trees keep their digests.
-        "files": sorted(
-            [f.relative_path, f.sha256, f.source_package_checksum]
-            + ([f.signing_key_id] if f.signing_key_id else [])
-            for f in files
-        ),
-    }
-    return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
 
 
 def _check_unique_names(dcs):

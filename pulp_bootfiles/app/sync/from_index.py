@@ -21,7 +21,7 @@ from pulp_bootfiles.app.formats.netboot_index import read_index
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import tree_url
-from pulp_bootfiles.app.sync.first_stage import tree_digest
+from pulp_bootfiles.app.tree_identity import tree_digest
 
 # Identity prefix of trees listed without a .treeinfo (the upstream synced them from an OCI
 # registry): their digest cannot be recomputed here, so it is never taken as it is.

@@ -13,8 +13,8 @@ from pulp_bootfiles.app.formats.netboot_index import (
     read_index,
     render_index,
 )
-from pulp_bootfiles.app.sync.first_stage import tree_digest
 from pulp_bootfiles.app.sync.from_index import INDEX_IDENTITY, IndexFirstStage, indexed_trees
+from pulp_bootfiles.app.tree_identity import tree_digest
 
 BASE = "http://upstream.example/pulp/content/fedora/"
 INDEX_URL = BASE + ".bootfiles.json"
