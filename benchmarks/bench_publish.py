@@ -1,7 +1,7 @@
 """Publish: building the OCI side of two trees (x86_64 + aarch64).
 
 There is no publish task in this plugin: the OCI side is made when a repository version is
-(finalize_new_version -> version_rules.match_oci_side -> oci_content.oci_content_for). This
+(finalize_new_version -> version_rules.match_oci_side -> oci.content.oci_content_for). This
 times `oci_content_for` for the repository's two trees in a Django process on the stack's
 database (publish_child), built from nothing and again, and shows that no Artifact bytes are
 copied: Artifact rows and MEDIA_ROOT usage before and after.

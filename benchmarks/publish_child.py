@@ -49,7 +49,7 @@ def main(repository_name: str) -> None:
     from pulpcore.plugin.models import Artifact, RepositoryContent
 
     from pulp_bootfiles.app.models import BootfilesRepository, BootTree
-    from pulp_bootfiles.app.oci_content import oci_content_for
+    from pulp_bootfiles.app.oci.content import oci_content_for
 
     version = BootfilesRepository.objects.get(name=repository_name).latest_version()
 

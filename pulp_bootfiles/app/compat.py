@@ -50,7 +50,7 @@ class PushesIntoBootfilesDistributions:
 
     A bootfiles repository keeps PUSH_ENABLED false: elsewhere pulp_container reads it as
     "a ContainerPushRepository" (distributing a version, deleting the repository with its
-    distribution), which it is not. Its pushes are checked by `registry_push` instead, so the
+    distribution), which it is not. Its pushes are checked by `oci.push_in` instead, so the
     registry's gate is skipped for bootfiles distributions here, as pulp-container 2.29 does
     for every repository. The view names its own distribution lookup
     (`bootfiles_distribution`).

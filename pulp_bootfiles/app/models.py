@@ -229,7 +229,7 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
     Fields:
         pending_blobs, pending_manifests: What a push through pulp_container's registry
             uploaded and no tag names yet (per-arch manifests before their index); a version
-            made from the push takes them out (`registry_push.importing`).
+            made from the push takes them out (`oci.push_in.importing`).
         manifest_signing_service: The pulp_container ManifestSigningService that the `sign`
             action uses by default; its ManifestSignatures join the version and the registry
             serves them through its signature API extension, where skopeo and podman look.
@@ -240,7 +240,7 @@ class BootfilesRepository(Repository, AutoAddObjPermsMixin):
     REMOTE_TYPES = [BootfilesRemote, BootfilesOCIRemote]
     # pulp_container asks this of every repository a ContainerDistribution serves (deleting a
     # namespace, distributing a version): not a ContainerPushRepository. Pushes into bootfiles
-    # distributions are taken all the same, checked by `registry_push`.
+    # distributions are taken all the same, checked by `oci.push_in`.
     PUSH_ENABLED = False
 
     pending_blobs = models.ManyToManyField(Blob)

@@ -8,7 +8,7 @@ DRF_ACCESS_POLICY = {
 # Checks pushes into bootfiles distributions before pulp_container stores them (appended).
 MIDDLEWARE = [
     "dynaconf_merge",
-    "pulp_bootfiles.app.registry_push.middleware.BootfilesPushMiddleware",
+    "pulp_bootfiles.app.oci.push_in.middleware.BootfilesPushMiddleware",
 ]
 
 # Answer bootfiles distributions' paths in the content app with one query instead of pulpcore's

@@ -5,9 +5,9 @@ from pulpcore.plugin.models import Content
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 
 from pulp_bootfiles.app.models import BootFile, BootTree
-from pulp_bootfiles.app.oci_content import oci_content_for
-from pulp_bootfiles.app.registry_push.importing import import_registry_push
-from pulp_bootfiles.app.registry_push.rules import signed_digest
+from pulp_bootfiles.app.oci.content import oci_content_for
+from pulp_bootfiles.app.oci.push_in.importing import import_registry_push
+from pulp_bootfiles.app.oci.push_in.rules import signed_digest
 
 
 def finalize_new_version(repository, new_version):

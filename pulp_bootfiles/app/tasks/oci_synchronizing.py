@@ -5,7 +5,7 @@ import logging
 from pulpcore.plugin.stages import DeclarativeVersion
 
 from pulp_bootfiles.app.models import BootfilesOCIRemote, BootfilesRepository
-from pulp_bootfiles.app.oci_sync.first_stage import NetbootOCIFirstStage
+from pulp_bootfiles.app.oci.sync_in.first_stage import NetbootOCIFirstStage
 
 log = logging.getLogger(__name__)
 

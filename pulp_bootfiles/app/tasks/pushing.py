@@ -9,7 +9,7 @@ from pulpcore.plugin.exceptions import PulpException
 from pulpcore.plugin.models import ProgressReport, RepositoryVersion
 
 from pulp_bootfiles.app.models import BootfilesOCIRemote
-from pulp_bootfiles.app.oci_push.registry_client import PushRefused, RegistryClient
+from pulp_bootfiles.app.oci.push_out.registry_client import PushRefused, RegistryClient
 
 log = logging.getLogger(__name__)
 

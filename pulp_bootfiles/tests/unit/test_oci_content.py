@@ -18,7 +18,7 @@ from pulp_glue.bootfiles.netboot.oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTO
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 
 from pulp_bootfiles.app.models import BootFile, BootfilesRemote, BootTree
-from pulp_bootfiles.app.oci_content import oci_content_for
+from pulp_bootfiles.app.oci.content import oci_content_for
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +229,7 @@ def test_returns_every_unit_once_and_a_second_call_creates_nothing(trees):
 
 
 def test_a_tree_with_a_file_not_downloaded_is_skipped(bootfile, caplog):
-    caplog.set_level(logging.INFO, logger="pulp_bootfiles.app.oci_content")
+    caplog.set_level(logging.INFO, logger="pulp_bootfiles.app.oci.content")
     complete = boottree([bootfile("images/pxeboot/vmlinuz", b"x86 kernel")])
     deferred = boottree(
         [

@@ -8,7 +8,7 @@ from pulp_glue.bootfiles.netboot.oci import NetbootFile
 from pulp_glue.bootfiles.netboot.oci_read import LayerBlob
 from pulpcore.plugin.exceptions import SyncError
 
-from pulp_bootfiles.app.oci_sync.layers import decompress_layer
+from pulp_bootfiles.app.oci.sync_in.layers import decompress_layer
 
 BODY = b"kernel bytes " * 5000
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from pulp_bootfiles.app.oci_push.registry_client import PushRefused, RegistryClient
+from pulp_bootfiles.app.oci.push_out.registry_client import PushRefused, RegistryClient
 
 TOKEN = "t0ken"
 BASIC = "Basic " + base64.b64encode(b"robot:secret").decode()

@@ -12,7 +12,7 @@ from pulp_glue.bootfiles.netboot.oci import (
 )
 from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
 
-from pulp_bootfiles.app.registry_push.rules import pushed_trees, signed_digest
+from pulp_bootfiles.app.oci.push_in.rules import pushed_trees, signed_digest
 
 KERNEL = NetbootFile("vmlinuz", "a" * 64, 1234, "images/pxeboot/vmlinuz")
 INITRD = NetbootFile("initrd.img", "b" * 64, 5678, "images/pxeboot/initrd.img")

@@ -22,7 +22,7 @@ from pulp_glue.bootfiles.netboot.oci_read import (
     split_tag,
 )
 
-from pulp_bootfiles.app.oci_trees import NetbootTreeSpec
+from pulp_bootfiles.app.oci.trees import NetbootTreeSpec
 
 # How sigstore attachments (cosign, `skopeo copy --sign-by-sigstore`) tag a manifest's signature.
 SIGNATURE_TAG = re.compile(r"sha256-(?P<hex>[0-9a-f]{64})\.sig")

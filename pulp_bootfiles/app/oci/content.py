@@ -30,7 +30,7 @@ from pulp_glue.bootfiles.netboot.sbat import sbat_text
 from pulpcore.plugin.models import Content
 from pulpcore.plugin.util import get_domain
 
-from pulp_bootfiles.app.oci_blobs import blob_for_source, empty_config_blob, layer_sources
+from pulp_bootfiles.app.oci.blobs import blob_for_source, empty_config_blob, layer_sources
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """
 The BootFiles and BootTree a checked netboot artifact gives, whether synced or pushed.
 
-An OCI sync (`oci_sync.first_stage`) and a push through the registry (`registry_push`) read
+An OCI sync (`sync_in.first_stage`) and a push through the registry (`push_in`) read
 manifests with the same readers and turn each per-arch artifact into the same kind of tree.
 """
 

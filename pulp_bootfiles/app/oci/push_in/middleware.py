@@ -3,7 +3,7 @@
 from pulp_container.app.registry_api import Blobs, BlobUploads, Manifests, Signatures
 
 from pulp_bootfiles.app.compat import REGISTRY_CHECKS_PUSH_ENABLED, REGISTRY_TAKES_DELETES
-from pulp_bootfiles.app.registry_push.views import (
+from pulp_bootfiles.app.oci.push_in.views import (
     BootfilesBlobs,
     BootfilesBlobUploads,
     BootfilesManifests,

@@ -20,8 +20,8 @@ from rest_framework.exceptions import MethodNotAllowed
 
 from pulp_bootfiles.app.compat import PushesIntoBootfilesDistributions
 from pulp_bootfiles.app.models import BootfilesDistribution
-from pulp_bootfiles.app.registry_push.importing import family_in
-from pulp_bootfiles.app.registry_push.rules import pushed_trees
+from pulp_bootfiles.app.oci.push_in.importing import family_in
+from pulp_bootfiles.app.oci.push_in.rules import pushed_trees
 
 
 def _bootfiles_distribution(path):

@@ -34,9 +34,9 @@ from pulpcore.plugin.models import Artifact, ProgressReport
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 from pulpcore.plugin.util import get_domain
 
-from pulp_bootfiles.app.oci_sync.layers import decompress_layer
-from pulp_bootfiles.app.oci_sync.registry import Registry
-from pulp_bootfiles.app.oci_trees import NetbootTreeSpec
+from pulp_bootfiles.app.oci.sync_in.layers import decompress_layer
+from pulp_bootfiles.app.oci.sync_in.registry import Registry
+from pulp_bootfiles.app.oci.trees import NetbootTreeSpec
 
 log = logging.getLogger(__name__)
 

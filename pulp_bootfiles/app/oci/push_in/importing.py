@@ -15,7 +15,7 @@ from pulpcore.plugin.models import Artifact, ContentArtifact, Task
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app.models import BootFile, BootTree
-from pulp_bootfiles.app.registry_push.rules import pushed_trees
+from pulp_bootfiles.app.oci.push_in.rules import pushed_trees
 
 # The task pulp_container's registry dispatches to add a pushed tag (by name: its task modules
 # are not an API; test_push_into_pulp.py fails if the name changes).

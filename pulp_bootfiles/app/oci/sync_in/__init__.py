@@ -1,0 +1,1 @@
+"""Sync netboot OCI artifacts from a registry into a bootfiles repository."""
