@@ -88,10 +88,16 @@ class SignsAtTheDistributionsBasePath:
     ContainerPushRepository. 2.29 takes the base path of the repository's one distribution
     when the request names none (and requires it only for zero or several distributions), so
     `sign` of a distributed bootfiles repository needs no base path; here too.
+
+    It fills the request in before the action runs (`initial`, after authentication and
+    permissions), so pulp_container's `sign` action itself stays as it is.
     """
 
-    def sign(self, request, pk):
-        if SIGN_WANTS_A_BASE_PATH and "future_base_path" not in request.data:
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not (SIGN_WANTS_A_BASE_PATH and self.action == "sign"):
+            return
+        if "future_base_path" not in request.data:
             distributions = self.get_object().distributions.all()[:2]
             if len(distributions) == 1:
                 # DRF keeps the parsed body here; pulp_container's `sign` reads request.data.
@@ -99,4 +105,3 @@ class SignsAtTheDistributionsBasePath:
                     **request.data,
                     "future_base_path": distributions[0].base_path,
                 }
-        return super().sign(request, pk)
