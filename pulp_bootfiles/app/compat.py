@@ -25,7 +25,7 @@ REGISTRY_CHECKS_PUSH_ENABLED = PULP_CONTAINER < (2, 29)
 
 # pulp-container 2.27 and 2.28: the registry has no DELETE of manifests, tags or blobs at all
 # (405 'Method "DELETE" not allowed.' for every repository); 2.29 added it, and the plugin
-# refuses it for bootfiles distributions (`registry_push.views`).
+# refuses it for bootfiles distributions (`oci.push_in.views`).
 REGISTRY_TAKES_DELETES = PULP_CONTAINER >= (2, 29)
 
 # pulp-container 2.27 and 2.28: `sign` wants `future_base_path` from every repository but a
