@@ -3,6 +3,7 @@
 from django.conf import settings
 from pulpcore.plugin.models import Remote
 from pulpcore.plugin.viewsets import NamedModelViewSet
+from rest_framework.exceptions import ValidationError
 
 from pulp_bootfiles.app.models import BootfilesOCIRemote
 
@@ -22,6 +23,9 @@ def has_remote_param_view_perms(request, view, action):
     href = request.data.get("remote") if hasattr(request.data, "get") else None
     if not href:
         return True
+    if not isinstance(href, str):
+        # pulpcore's resolver takes a string; anything else is the request's error, not a 500.
+        raise ValidationError({"remote": "Expected the href or PRN of a remote."})
     remote = NamedModelViewSet.get_resource(href, Remote).cast()
     permission = VIEW_OCI_REMOTE if isinstance(remote, BootfilesOCIRemote) else VIEW_TREE_REMOTE
     user = request.user

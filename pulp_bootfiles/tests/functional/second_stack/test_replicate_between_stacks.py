@@ -90,13 +90,12 @@ def test_a_second_pulp_replicates_a_bootfiles_distribution(second_pulp, netboot_
     assert (remote["url"], remote["upstream_name"]) == (API, base_path)
     (replica,) = api.list(REPOSITORIES, name=name)
     replica_version = latest(api, replica)
-    if REPLICA_SERVES_A_VERSION:
-        assert distribution["repository_version"] == replica_version
-    else:  # pulpcore 3.105, 3.106: the repository, whose latest version that is
-        assert (distribution["repository"], distribution["repository_version"]) == (
-            replica["pulp_href"],
-            None,
-        )
+    # What the replica serves: that version (pulpcore 3.105, 3.106: the repository, whose
+    # latest version it is).
+    replica_serves = (
+        (None, replica_version) if REPLICA_SERVES_A_VERSION else (replica["pulp_href"], None)
+    )
+    assert (distribution["repository"], distribution["repository_version"]) == replica_serves
 
     # The same files and manifests, digest by digest ...
     upstream_version = latest(pulp, upstream)
@@ -126,7 +125,7 @@ def test_a_second_pulp_replicates_a_bootfiles_distribution(second_pulp, netboot_
     replicate(api, server)
     (again,) = api.list(DISTRIBUTIONS, name=name)
     assert again["pulp_href"] == distribution["pulp_href"]
-    assert again["repository_version"] == replica_version
+    assert (again["repository"], again["repository_version"]) == replica_serves
     assert latest(api, replica) == replica_version
     assert api.list(CONTAINER_REMOTES, name=name) == []
     # pulp_container's list still shows it (it is a ContainerDistribution), as its own type.
