@@ -173,7 +173,7 @@ class NetbootOCIFirstStage(Stage):
     async def _download(self, tag, item, progress):
         file, blob = item.file, item.blob
         if blob is None:
-            result = await self.registry.blob(f"sha256:{file.sha256}", file.size, tag, file.title)
+            result = await self.registry.blob(file.digest, file.size, tag, file.title)
             await progress.aincrement()
             return Artifact(**result.artifact_attributes, file=result.path)
         result = await self.registry.blob(blob.digest, blob.size, tag, file.title)

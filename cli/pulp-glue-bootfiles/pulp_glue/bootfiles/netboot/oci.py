@@ -187,7 +187,7 @@ def _layer(file):
         annotations[ANNOTATION.SBAT] = file.sbat
     return {
         "mediaType": MEDIA_TYPE.NETBOOT_FILE,
-        "digest": f"sha256:{file.sha256}",
+        "digest": file.digest,
         "size": file.size,
         "annotations": annotations,
     }
