@@ -13,8 +13,8 @@ blame on this plugin, each corrected as narrowly as possible so everything else 
    Such query strings are not generated.
 4. pulpcore answers 500 to a date-time filter (`pulp_last_updated__lte`, ...) whose UTC
    offset PostgreSQL cannot take (beyond +-15:59, "time zone displacement out of range"), on
-   every endpoint of every plugin (`/remotes/file/file/` too, pulpcore 3.105 and 3.123). Such
-   values are not generated.
+   every endpoint of every plugin (`/remotes/file/file/` too, pulpcore 3.105 and 3.123), and
+   to a `__range` filter with such a value at either end. Such values are not generated.
 5. pulpcore 3.105 answers `fields=<a name no object has>` with objects that have no field at
    all (`{}`, breaking every schema), on every plugin's lists (`/repositories/file/file/` too).
    `fields` values are drawn from the field names the schema declares.
@@ -65,8 +65,13 @@ def _listed(value):
 
 
 def _offset_out_of_range(value):
+    # A `__range` filter takes two date-times, comma separated.
+    return any(_one_offset_out_of_range(end) for end in str(value).split(","))
+
+
+def _one_offset_out_of_range(value):
     try:
-        offset = datetime.fromisoformat(str(value)).utcoffset()
+        offset = datetime.fromisoformat(value).utcoffset()
     except ValueError:
         return False
     return offset is not None and abs(offset) > POSTGRES_MAX_OFFSET
