@@ -105,3 +105,18 @@ class SignsAtTheDistributionsBasePath:
                     **request.data,
                     "future_base_path": distributions[0].base_path,
                 }
+
+
+def manifest_signature_fields(values):
+    """
+    `values` reduced to the fields ManifestSignature has on this line.
+
+    pulp-container 2.27 has no `fingerprint` (the newest adds it beside key_id, its migration
+    0049), so a signature carried from a newer server drops it here, and one from an older
+    server has none to give.
+    """
+    # Lazily: the registry middleware imports this module while Django sets up.
+    from pulp_container.app.models import ManifestSignature
+
+    known = {field.name for field in ManifestSignature._meta.concrete_fields}
+    return {name: value for name, value in values.items() if name in known}

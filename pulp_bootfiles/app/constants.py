@@ -36,3 +36,16 @@ def default_bootloaders(arch, short):
 # Names of the files the plugin stores beside the images.
 TREEINFO_NAME = ".treeinfo"
 REPOMD_PATH = "repodata/repomd.xml"
+
+
+class TREE_ORIGIN:
+    """How a BootTree came into this Pulp (`BootTree.origin`); the first arrival of a unit
+    names it, and no digest depends on it."""
+
+    TREE = "tree"  # synced from a tree root: its .treeinfo, images and RPMs
+    REGISTRY = "registry"  # synced from an OCI registry (another Pulp's too: replicate)
+    PUSH = "push"  # pushed through this Pulp's registry
+    DISTRIBUTION = "distribution"  # synced from another Pulp's distribution root (a capsule)
+    IMPORT = "import"  # imported from a pulpcore export
+
+    ALL = (TREE, REGISTRY, PUSH, DISTRIBUTION, IMPORT)

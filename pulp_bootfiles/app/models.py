@@ -104,9 +104,13 @@ class BootTree(Content):
             give a signed shim or GRUB: `{member: {"sha256": hex or None, "matches": name or
             None}}`, `matches` naming the BootFile with the same bytes; null when not checked
             (no boot.iso, no such bootloaders, or not downloaded at sync).
-        manifest_digest (str): "sha256:<hex>" of the netboot manifest this tree was pushed as
-            through the registry, which versions holding the tree serve byte for byte; "" for
-            trees whose manifest Pulp builds from their files.
+        manifest_digest (str): "sha256:<hex>" of the netboot manifest this tree came as
+            (pushed, or synced from a registry or another Pulp), which versions holding the
+            tree serve byte for byte, on this server and on every copy; "" for trees whose
+            manifest Pulp builds from their files (synced from RPMs, or the prototype format).
+        origin (str): How the tree came into this Pulp, one of `constants.TREE_ORIGIN`
+            (tree, registry, push, distribution, import); set by its first arrival, not part
+            of the identity.
         files (BootFile): The files of this tree.
     """
 
@@ -127,6 +131,7 @@ class BootTree(Content):
     kernel_version = models.TextField(default="", blank=True)
     boot_iso_bootloaders = models.JSONField(null=True, default=None)
     manifest_digest = models.TextField(default="", blank=True)
+    origin = models.TextField(default="", blank=True)
     files = models.ManyToManyField(BootFile, related_name="trees")
 
     class Meta:

@@ -173,8 +173,18 @@ class BootTreeSerializer(NoArtifactContentSerializer):
     manifest_digest = serializers.CharField(
         read_only=True,
         help_text=_(
-            "Digest of the netboot manifest this tree was pushed as through the registry, "
-            "served byte for byte; empty for trees whose manifest Pulp builds from their files."
+            "Digest of the netboot manifest this tree came as (pushed, or synced from a "
+            "registry or another Pulp), served byte for byte here and by every copy; empty "
+            "for trees whose manifest Pulp builds from their files."
+        ),
+    )
+    origin = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "How the tree came into this Pulp: 'tree' (synced from a tree root and its RPMs), "
+            "'registry' (synced from an OCI registry, replicate too), 'push' (pushed through "
+            "the registry), 'distribution' (synced from another Pulp's distribution root) or "
+            "'import' (a pulpcore import). Set by its first arrival; no digest depends on it."
         ),
     )
     treeinfo = ArtifactHrefField(
@@ -205,6 +215,7 @@ class BootTreeSerializer(NoArtifactContentSerializer):
             "kernel_version",
             "boot_iso_bootloaders",
             "manifest_digest",
+            "origin",
         )
 
 

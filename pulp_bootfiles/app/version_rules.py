@@ -1,6 +1,7 @@
 """Rules every bootfiles repository version keeps, applied when a new version is finalized."""
 
 from pulp_container.app.models import Blob, Manifest, ManifestSignature, Tag
+from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
 from pulpcore.plugin.models import Content
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 
@@ -46,14 +47,14 @@ def match_oci_side(new_version):
     Tags, manifests and blobs are a function of the trees (same files, same digests), so a
     re-sync that changes nothing changes nothing here either, and a changed kernel moves the
     tag to a new manifest. Manifests of earlier trees leave this version (older versions,
-    which a distribution may still serve, keep theirs). Pushed trees keep their pushed
-    manifests and index (`oci_content_for`), and a pushed sigstore signature
-    (`sha256-<hex>.sig`) stays while the manifest it signs does.
+    which a distribution may still serve, keep theirs). Trees that came as v1 artifacts keep
+    the manifests they came as, and their release an index it came with (`oci_content_for`):
+    one this version adds (a push or a sync brought it) before the one already tagged. A
+    sigstore signature (`sha256-<hex>.sig`) stays while the manifest it signs does.
     """
     trees = BootTree.objects.filter(pk__in=new_version.content).prefetch_related("files")
     tags = Tag.objects.filter(pk__in=new_version.content).select_related("tagged_manifest")
-    indexes = {tag.name: tag.tagged_manifest for tag in tags}
-    wanted_units = oci_content_for(trees, indexes)
+    wanted_units = oci_content_for(trees, _candidate_indexes(new_version, tags))
     wanted = {unit.pk for unit in wanted_units}
     wanted |= _signatures_of(
         tags, {unit.digest for unit in wanted_units if isinstance(unit, Manifest)}
@@ -67,6 +68,18 @@ def match_oci_side(new_version):
         new_version.remove_content(new_version.content.filter(pk__in=present - wanted))
     if wanted - present:
         new_version.add_content(Content.objects.filter(pk__in=wanted - present))
+
+
+def _candidate_indexes(new_version, tags):
+    """The version's image indexes, those it adds first, then those its tags name."""
+    indexes = Manifest.objects.filter(media_type=MEDIA_TYPE.INDEX_OCI)
+    added = list(indexes.filter(pk__in=new_version.added()).order_by("digest"))
+    tagged = [
+        tag.tagged_manifest
+        for tag in tags
+        if tag.tagged_manifest.media_type == MEDIA_TYPE.INDEX_OCI
+    ]
+    return list({index.pk: index for index in (*added, *tagged)}.values())
 
 
 def _signatures_of(tags, digests):

@@ -62,7 +62,14 @@ class BootFileFilter(ContentFilter):
 class BootTreeFilter(ContentFilter):
     class Meta:
         model = BootTree
-        fields = {**_TREE_FILTERS, "family": ["exact"], "variant": ["exact"], "digest": ["exact"]}
+        fields = {
+            **_TREE_FILTERS,
+            "family": ["exact"],
+            "variant": ["exact"],
+            "digest": ["exact"],
+            "manifest_digest": ["exact"],
+            "origin": ["exact", "in"],
+        }
 
 
 class BootFileViewSet(ReadOnlyContentViewSet):

@@ -17,6 +17,19 @@ timestamps of its own):
                            "sbat": null}, ...],
                 "treeinfo": {"path": ".treeinfo", "sha256": "...", "size": 1424}}]}
 
+Trees that came as v1 artifacts also list `manifest_digest` and `manifest` (the manifest's
+JSON text, byte for byte), and the document an `oci` object with what their copies serve too:
+
+    "oci": {"indexes": {"40": "<the release index's JSON text>"},
+            "signatures": [{"manifest": "sha256:...", "name": "sha256:...@...", "digest":
+                            "sha256:...", "type": "atomic", "key_id": "...", "timestamp": 1,
+                            "creator": "...", "data": "<base64>"}],
+            "attachments": [{"tag": "sha256-<hex>.sig", "manifest": "<JSON text>",
+                             "blobs": {"sha256:...": "<base64>"}}]}
+
+`signatures` are pulp_container's (simple signing, served by its signature API extension),
+`attachments` sigstore / cosign signatures (the attachment tag, its manifest and small blobs).
+
 Paths are relative to the tree's directory `<release>/<arch>/`. `size` is null for a file
 Pulp has not downloaded yet (on_demand). `digest` is the BootTree's identity, `source_url` its
 provenance: with them a capsule syncing from the index makes the same tree units and the same
@@ -29,9 +42,12 @@ Pure: no Django; `read_index` checks everything it reads and names the file and 
 each problem.
 """
 
+import base64
+import binascii
+import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from pulp_glue.bootfiles.netboot.paths import path_problem
 from pulp_glue.bootfiles.netboot.sbat import FIELDS as SBAT_FIELDS
@@ -74,10 +90,59 @@ class IndexTree:
     digest: str = ""  # the BootTree's digest ("" from writers before it was listed)
     source_url: str = ""  # the tree root it was synced from (provenance)
     boot_iso_bootloaders: dict | None = None  # BootTree.boot_iso_bootloaders
+    manifest_digest: str = ""  # BootTree.manifest_digest
+    manifest: str | None = None  # the JSON text of that manifest, when it has one
 
 
-def render_index(trees) -> bytes:
-    """The index of `trees` (IndexTree), as deterministic JSON bytes."""
+@dataclass(frozen=True)
+class IndexSignature:
+    """A simple-signing signature of a listed manifest (pulp_container's ManifestSignature)."""
+
+    manifest: str  # the signed manifest's digest
+    name: str
+    digest: str
+    type: str
+    key_id: str
+    timestamp: int
+    creator: str
+    data: str  # base64 of the signature
+
+
+@dataclass(frozen=True)
+class IndexAttachment:
+    """A sigstore signature: its tag (`sha256-<hex>.sig`), manifest text and blobs' bytes."""
+
+    tag: str
+    manifest: str
+    blobs: dict  # {digest: base64 of the bytes}
+
+
+@dataclass(frozen=True)
+class IndexOCI:
+    """What copies of kept trees serve besides them: release indexes and signatures."""
+
+    indexes: dict = field(default_factory=dict)  # {release: JSON text}
+    signatures: tuple = ()  # IndexSignature
+    attachments: tuple = ()  # IndexAttachment
+
+    def __bool__(self):
+        return bool(self.indexes or self.signatures or self.attachments)
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    trees: tuple  # IndexTree
+    oci: IndexOCI
+
+
+# Attachments' blobs are small JSON payloads; a bigger one is no signature.
+MAX_ATTACHMENT_BLOB = 4 * 1024 * 1024
+_SIGNATURE_TAG = re.compile(r"sha256-[0-9a-f]{64}\.sig")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def render_index(trees, oci=None) -> bytes:
+    """The index of `trees` (IndexTree) and `oci` (IndexOCI), as deterministic JSON bytes."""
     documents = []
     for tree in sorted(trees, key=lambda t: (t.release, t.arch)):
         document = asdict(tree)
@@ -86,12 +151,31 @@ def render_index(trees) -> bytes:
             document["treeinfo"] = {
                 key: document["treeinfo"][key] for key in ("path", "sha256", "size")
             }
+        if not document["manifest_digest"]:
+            # Trees served rebuilt list neither, so their index reads as before.
+            del document["manifest_digest"], document["manifest"]
         documents.append(document)
     body = {"format": FORMAT, "version": VERSION, "trees": documents}
+    if oci:
+        body["oci"] = {
+            "indexes": oci.indexes,
+            "signatures": sorted(
+                (asdict(signature) for signature in oci.signatures),
+                key=lambda s: (s["manifest"], s["digest"]),
+            ),
+            "attachments": sorted(
+                (asdict(attachment) for attachment in oci.attachments), key=lambda a: a["tag"]
+            ),
+        }
     return (json.dumps(body, sort_keys=True, indent=1) + "\n").encode()
 
 
 def read_index(data: bytes, source=INDEX_NAME) -> tuple[IndexTree, ...]:
+    """The checked trees of an index; raises NetbootIndexError naming `source` and the problem."""
+    return read_document(data, source).trees
+
+
+def read_document(data: bytes, source=INDEX_NAME) -> IndexDocument:
     """Parse and check an index; raises NetbootIndexError naming `source` and the problem."""
     if len(data) > MAX_INDEX_SIZE:
         raise NetbootIndexError(f"{source}: larger than {MAX_INDEX_SIZE} bytes")
@@ -109,7 +193,76 @@ def read_index(data: bytes, source=INDEX_NAME) -> tuple[IndexTree, ...]:
     pairs = [(tree.release, tree.arch) for tree in read]
     if len(set(pairs)) != len(pairs):
         raise where.error("lists a (release, arch) twice")
-    return read
+    oci = body.get("oci")
+    return IndexDocument(read, IndexOCI() if oci is None else _oci(oci, where.at("oci")))
+
+
+def _oci(body, where):
+    if not isinstance(body, dict):
+        raise where.error("must be an object")
+    indexes = body.get("indexes", {})
+    if not isinstance(indexes, dict) or not all(
+        isinstance(release, str) and _COMPONENT.fullmatch(release) and isinstance(text, str)
+        for release, text in indexes.items()
+    ):
+        raise where.error("'indexes' must map releases to JSON texts")
+    signatures = tuple(
+        _signature(entry, where.at(f"signatures[{i}]"))
+        for i, entry in enumerate(_optional_list(body, "signatures", where))
+    )
+    attachments = tuple(
+        _attachment(entry, where.at(f"attachments[{i}]"))
+        for i, entry in enumerate(_optional_list(body, "attachments", where))
+    )
+    return IndexOCI(indexes, signatures, attachments)
+
+
+def _signature(body, where):
+    if not isinstance(body, dict):
+        raise where.error("must be an object")
+    timestamp = _count(body, "timestamp", where)
+    data = _text(body, "data", where)
+    _base64(data, "data", where)
+    return IndexSignature(
+        manifest=_text(body, "manifest", where, _DIGEST),
+        name=_text(body, "name", where),
+        digest=_text(body, "digest", where, _DIGEST),
+        type=_text(body, "type", where),
+        key_id=_text(body, "key_id", where, required=False),
+        timestamp=0 if timestamp is None else timestamp,
+        creator=_text(body, "creator", where, required=False),
+        data=data,
+    )
+
+
+def _attachment(body, where):
+    if not isinstance(body, dict):
+        raise where.error("must be an object")
+    blobs = body.get("blobs")
+    if not isinstance(blobs, dict):
+        raise where.error("'blobs' must be an object")
+    for digest, encoded in blobs.items():
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise where.error(f"blob {digest!r} is not a sha256 digest")
+        if not isinstance(encoded, str):
+            raise where.error(f"blob {digest} must be base64 text")
+        data = _base64(encoded, f"blob {digest}", where)
+        if len(data) > MAX_ATTACHMENT_BLOB:
+            raise where.error(f"blob {digest} is larger than {MAX_ATTACHMENT_BLOB} bytes")
+        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            raise where.error(f"blob {digest}: its bytes have another sha256")
+    return IndexAttachment(
+        tag=_text(body, "tag", where, _SIGNATURE_TAG),
+        manifest=_text(body, "manifest", where),
+        blobs=blobs,
+    )
+
+
+def _base64(text, what, where):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise where.error(f"{what} is not base64") from None
 
 
 class _Where:
@@ -130,6 +283,10 @@ def _list(body, key, where):
     if not isinstance(value, list):
         raise where.error(f"'{key}' must be a list")
     return value
+
+
+def _optional_list(body, key, where):
+    return _list(body, key, where) if key in body else []
 
 
 def _text(body, key, where, pattern=None, required=True):
@@ -207,6 +364,16 @@ def _tree(body, where):
     boot_iso_bootloaders = body.get("boot_iso_bootloaders")
     if boot_iso_bootloaders is not None and not isinstance(boot_iso_bootloaders, dict):
         raise where.error("'boot_iso_bootloaders' must be an object or null")
+    manifest_digest = _text(body, "manifest_digest", where, required=False)
+    manifest = body.get("manifest")
+    if manifest_digest and not _DIGEST.fullmatch(manifest_digest):
+        raise where.error(f"'manifest_digest' {manifest_digest!r} is not valid")
+    if manifest is not None and not isinstance(manifest, str):
+        raise where.error("'manifest' must be a JSON text or null")
+    if manifest is not None and manifest_digest != (
+        "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    ):
+        raise where.error(f"'manifest' is not the manifest {manifest_digest or '(none named)'}")
     return IndexTree(
         release=_text(body, "release", where, _COMPONENT),
         arch=_text(body, "arch", where, _COMPONENT),
@@ -220,4 +387,6 @@ def _tree(body, where):
         digest=digest,
         source_url=_text(body, "source_url", where, required=False),
         boot_iso_bootloaders=boot_iso_bootloaders,
+        manifest_digest=manifest_digest,
+        manifest=manifest,
     )

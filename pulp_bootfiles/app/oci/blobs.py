@@ -2,8 +2,8 @@
 pulp_container Blobs for the netboot OCI side, made from Artifacts Pulp already has.
 
 A file's Blob reuses the BootFile's own Artifact (layers are uncompressed, so the layer digest is
-the file's sha256): no bytes are copied. Only the two-byte empty config gets an Artifact of its
-own, once per domain.
+the file's sha256): no bytes are copied. Only small blobs get Artifacts of their own, once per
+domain: the two-byte empty config, and the payloads of signatures carried from another server.
 
 A file not downloaded yet (an on_demand tree) gets a Blob without an Artifact and a copy of the
 file's RemoteArtifact: pulp_container's registry then streams the layer from the upstream through
@@ -11,13 +11,14 @@ pulpcore's content app, which checks its digest and size and keeps it, as for it
 blobs.
 """
 
+import hashlib
 import os
 import tempfile
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from pulp_container.app.models import Blob
-from pulp_glue.bootfiles.netboot.oci import EMPTY_CONFIG, EMPTY_CONFIG_DESCRIPTOR
+from pulp_glue.bootfiles.netboot.oci import EMPTY_CONFIG
 from pulpcore.plugin.models import Artifact, ContentArtifact, RemoteArtifact
 
 
@@ -96,18 +97,18 @@ def blob_for_artifact(digest, artifact, domain):
     return blob
 
 
-def empty_config_artifact(domain):
-    """The Artifact of the empty config `{}` in `domain`, created the first time it is needed."""
-    sha256 = EMPTY_CONFIG_DESCRIPTOR["digest"].removeprefix("sha256:")
+def artifact_of_bytes(data, domain):
+    """The Artifact of the small `data` in `domain`, created the first time it is needed."""
+    sha256 = hashlib.sha256(data).hexdigest()
     existing = Artifact.objects.filter(sha256=sha256, pulp_domain=domain).first()
     if existing:
         return existing
     with tempfile.TemporaryDirectory(dir=settings.WORKING_DIRECTORY) as directory:
-        path = os.path.join(directory, "empty-config.json")
+        path = os.path.join(directory, "blob")
         with open(path, "wb") as file:
-            file.write(EMPTY_CONFIG)
+            file.write(data)
         artifact = Artifact.init_and_validate(
-            path, expected_digests={"sha256": sha256}, expected_size=len(EMPTY_CONFIG)
+            path, expected_digests={"sha256": sha256}, expected_size=len(data)
         )
         artifact.pulp_domain = domain
         try:
@@ -119,8 +120,12 @@ def empty_config_artifact(domain):
     return artifact
 
 
+def blob_of_bytes(data, domain):
+    """The Blob of the small `data` (a config, a signature payload) in `domain`."""
+    artifact = artifact_of_bytes(data, domain)
+    return blob_for_artifact(f"sha256:{artifact.sha256}", artifact, domain)
+
+
 def empty_config_blob(domain):
-    """The Blob of the empty config in `domain`, with its Artifact."""
-    return blob_for_artifact(
-        EMPTY_CONFIG_DESCRIPTOR["digest"], empty_config_artifact(domain), domain
-    )
+    """The Blob of the empty config `{}` in `domain`, with its Artifact."""
+    return blob_of_bytes(EMPTY_CONFIG, domain)

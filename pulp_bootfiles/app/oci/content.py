@@ -4,8 +4,9 @@ The OCI side of bootfiles content: pulp_container Blobs, Manifests and Tags made
 Per tree, one netboot manifest tagged `<release>-<goarch>`; per release, an image index tagged
 `<release>` that lists them. Everything is get-or-created by its natural key, and the manifest
 bytes are deterministic, so the same files give the same units and a second call creates nothing.
-A tree pushed through the registry keeps the manifest it was pushed as, and its release keeps the
-pushed index while that index lists exactly the release's manifests.
+A tree that came as a v1 artifact (pushed, or synced from a registry or another Pulp) keeps the
+manifest it came as (`kept`), and its release keeps an index it came with while that index
+lists exactly the release's manifests.
 """
 
 import json
@@ -35,7 +36,7 @@ from pulp_bootfiles.app.oci.blobs import blob_for_source, empty_config_blob, lay
 log = logging.getLogger(__name__)
 
 
-def oci_content_for(trees, indexes=None):
+def oci_content_for(trees, indexes=()):
     """
     Get or create the OCI content of `trees` in the current domain.
 
@@ -44,8 +45,9 @@ def oci_content_for(trees, indexes=None):
 
     Args:
         trees (iterable of BootTree): Trees, at most one per (release, arch).
-        indexes (dict): {tag name: image index Manifest} the version holds: a pushed index is
-            kept for a release with pushed trees when it lists exactly the release's manifests.
+        indexes (list of Manifest): Image indexes the version holds, the preferred first: the
+            first that lists exactly a release's manifests is that release's index, for a
+            release with kept trees.
 
     Returns:
         list of Content: The Blobs, Manifests and Tags, each once, for a repository version.
@@ -54,14 +56,14 @@ def oci_content_for(trees, indexes=None):
     units = {}
     config_blob = None
     listed = defaultdict(list)
-    pushed_releases = set()
+    kept_releases = set()
     for tree in sorted(trees, key=lambda tree: (tree.release, tree.arch)):
         if tree.manifest_digest:
-            pushed = _pushed_manifest(tree, domain)
-            if pushed is not None:
-                entry, manifest, blobs = pushed
+            kept = _kept_manifest(tree, domain)
+            if kept is not None:
+                entry, manifest, blobs = kept
                 listed[tree.release].append((entry, manifest))
-                pushed_releases.add(tree.release)
+                kept_releases.add(tree.release)
                 tag = _tag(arch_tag(tree.release, tree.arch), manifest, domain)
                 for unit in (*blobs, manifest, tag):
                     units[unit.pk] = unit
@@ -99,7 +101,7 @@ def oci_content_for(trees, indexes=None):
             created=tree.build_timestamp,
             kernel_version=tree.kernel_version,
         )
-        manifest = _arch_manifest(data, config_blob, layers, GOARCH[tree.arch], domain)
+        manifest = arch_manifest(data, config_blob, layers, GOARCH[tree.arch], domain)
         tag = _tag(arch_tag(tree.release, tree.arch), manifest, domain)
         entry = IndexEntry(
             manifest.digest, len(data), GOARCH[tree.arch], os_version(tree.family, tree.release)
@@ -109,10 +111,12 @@ def oci_content_for(trees, indexes=None):
             units[unit.pk] = unit
 
     for release, entries in sorted(listed.items()):
-        index = (indexes or {}).get(release_tag(release))
-        if release not in pushed_releases or not _lists_exactly(index, entries):
+        index = None
+        if release in kept_releases:
+            index = next((found for found in indexes if _lists_exactly(found, entries)), None)
+        if index is None:
             data = build_index([entry for entry, _ in entries], release=release)
-            index = _index_manifest(data, entries, domain)
+            index = index_manifest(data, entries, domain)
         tag = _tag(release_tag(release), index, domain)
         for unit in (index, tag):
             units[unit.pk] = unit
@@ -122,12 +126,12 @@ def oci_content_for(trees, indexes=None):
     return list(units.values())
 
 
-def _pushed_manifest(tree, domain):
-    """(IndexEntry, Manifest, its Blobs) of the manifest `tree` was pushed as; None if gone."""
+def _kept_manifest(tree, domain):
+    """(IndexEntry, Manifest, its Blobs) of the manifest `tree` came as; None if gone."""
     manifest = Manifest.objects.filter(digest=tree.manifest_digest, _pulp_domain=domain).first()
     if manifest is None:
         log.warning(
-            "Tree %s %s %s was pushed as %s, which Pulp no longer holds; serving it rebuilt.",
+            "Tree %s %s %s came as %s, which Pulp no longer holds; serving it rebuilt.",
             tree.family,
             tree.release,
             tree.arch,
@@ -152,7 +156,7 @@ def _lists_exactly(index, entries):
     return listed == {manifest.digest for _, manifest in entries}
 
 
-def _arch_manifest(data, config_blob, layers, goarch, domain):
+def arch_manifest(data, config_blob, layers, goarch, domain):
     """The per-arch image Manifest of `data`, linked to its config and layer Blobs."""
     with transaction.atomic():
         manifest, created = Manifest.objects.get_or_create(
@@ -182,7 +186,7 @@ def _arch_manifest(data, config_blob, layers, goarch, domain):
     return manifest
 
 
-def _index_manifest(data, entries, domain):
+def index_manifest(data, entries, domain):
     """The image index Manifest of `data`, linked to the listed manifests with their platforms."""
     with transaction.atomic():
         index, created = Manifest.objects.get_or_create(

@@ -5,20 +5,27 @@ An OCI sync (`sync_in.first_stage`) and a push through the registry (`push_in`) 
 manifests with the same readers and turn each per-arch artifact into the same kind of tree.
 """
 
+from pulp_glue.bootfiles.netboot.constants import NETBOOT_FORMAT
 from pulp_glue.bootfiles.netboot.sbat import parse_sbat
 
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.tree_identity import tree_digest
 
+# Identity prefixes. "push:" is that of every tree served as the manifest it came as, pushed or
+# synced (the name predates syncs keeping theirs; trees pushed before keep their units).
+KEPT_IDENTITY, REBUILT_IDENTITY = "push:", "oci:"
+
 
 class NetbootTreeSpec:
     """A checked per-arch artifact and what its index says about it: one BootTree to make."""
 
-    def __init__(self, tag, listing, artifact, format, family=None):
+    def __init__(self, tag, listing, artifact, format, family=None, data=None):
         self.tag = tag
         self.listing = listing
         self.artifact = artifact
         self.format = format
+        # The manifest's bytes as the upstream (or pusher) wrote them.
+        self.data = data
         # The OS name as the repository's trees spell it, for a manifest pushed without an
         # index; else the OS of the index's os.version ("fedora").
         self.family = family or listing.family
@@ -40,16 +47,32 @@ class NetbootTreeSpec:
             for item in self.artifact.files
         ]
 
-    def boottree(self, files, pushed=False):
+    @property
+    def kept(self):
         """
-        The unsaved BootTree of `files` (the saved BootFiles of `bootfiles()`).
+        Whether the tree is served as the manifest it came as, byte for byte: a v1 artifact,
+        or podman's way of writing one under the spec's tags (what a pipeline pushed into a
+        Pulp, which serves it as pushed, so its copies do too).
 
-        A pushed tree is served with the manifest it was pushed as (`manifest_digest`), so it
-        is another unit than the tree an OCI sync of the same manifest makes (served rebuilt).
+        Rebuilt as v1: podman's artifacts under the Foreman pipeline's own tags (`fedora-40`,
+        a producer's format, converted at sync as the spec asks), and the prototype, whose
+        zstd layers Pulp does not keep.
+        """
+        if self.format == NETBOOT_FORMAT.PODMAN:
+            return not self.listing.tag_names_os
+        return self.format == NETBOOT_FORMAT.V1
+
+    def boottree(self, files, origin):
+        """
+        The unsaved BootTree of `files` (the saved BootFiles of `bootfiles()`), which came into
+        Pulp as `origin` (a `constants.TREE_ORIGIN`).
+
+        A kept tree is served with the manifest it came as (`manifest_digest`), so it is
+        another unit than a rebuilt tree of the same files.
         """
         # The identity is the upstream manifest and platform: there is no .treeinfo to hash.
-        origin = "push" if pushed else "oci"
-        identity = f"{origin}:{self.artifact.digest}:{self.listing.os_version}"
+        prefix = KEPT_IDENTITY if self.kept else REBUILT_IDENTITY
+        identity = f"{prefix}{self.artifact.digest}:{self.listing.os_version}"
         return BootTree(
             family=self.family,
             release=self.artifact.release,
@@ -58,7 +81,8 @@ class NetbootTreeSpec:
             source_url=self.artifact.source,
             kernel_version=self.artifact.kernel_version,
             digest=tree_digest(identity, files),
-            manifest_digest=self.artifact.digest if pushed else "",
+            manifest_digest=self.artifact.digest if self.kept else "",
+            origin=origin,
         )
 
 

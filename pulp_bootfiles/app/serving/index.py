@@ -9,14 +9,16 @@ that moment: a cached index can be unused, never stale. Only the Artifact of an 
 appears later; such files are looked up again until they have one.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from pulpcore.plugin.models import ContentArtifact, RepositoryVersion
 
 from pulp_bootfiles.app.constants import TREEINFO_NAME
-from pulp_bootfiles.app.formats.netboot_index import IndexFile, IndexTree, render_index
+from pulp_bootfiles.app.formats.netboot_index import IndexFile, IndexOCI, IndexTree, render_index
 from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.serving.oci_listing import kept_manifests, oci_listing
 from pulp_bootfiles.app.serving.recent import Recent
 
 CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
@@ -56,12 +58,14 @@ class ServedIndex:
     trees: dict  # (release, arch) -> ServedTree
     files: dict  # content path -> ServedFile
     listing: tuple = ()  # IndexTree of every tree, for the published index document
+    # () -> IndexOCI, what copies of kept trees serve too; asked only for the document.
+    oci: Callable = IndexOCI
     directories: dict = field(default_factory=dict)  # "a/b/" -> {child name or "sub/"}
 
     @cached_property
     def document(self) -> bytes:
         """`.bootfiles.json`: every tree and file with its sha256, size and provenance."""
-        return render_index(self.listing)
+        return render_index(self.listing, self.oci())
 
     def __post_init__(self):
         self.directories = {"": set()}
@@ -99,11 +103,14 @@ def build_index(version) -> ServedIndex:
         served[path] = ServedFile(
             path, sha256_of.get(content_pk) or artifact_sha256 or "", size, name or None, pk
         )
-    listing = tuple(_listed(tree, served) for tree in tree_objects)
-    return ServedIndex(version.pk, trees, served, listing)
+    manifests = kept_manifests(version, tree_objects)
+    listing = tuple(_listed(tree, served, manifests) for tree in tree_objects)
+    return ServedIndex(
+        version.pk, trees, served, listing, partial(oci_listing, version, tree_objects, manifests)
+    )
 
 
-def _listed(tree, served) -> IndexTree:
+def _listed(tree, served, manifests) -> IndexTree:
     """A tree as the index document lists it, sizes from the stored Artifacts."""
     prefix = f"{tree.release}/{tree.arch}/"
 
@@ -140,6 +147,9 @@ def _listed(tree, served) -> IndexTree:
         tree.digest,
         tree.source_url,
         tree.boot_iso_bootloaders,
+        # A tree whose manifest the version lacks is served rebuilt: listed as such.
+        tree.manifest_digest if tree.manifest_digest in manifests else "",
+        manifests.get(tree.manifest_digest),
     )
 
 

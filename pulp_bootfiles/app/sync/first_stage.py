@@ -10,7 +10,7 @@ from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport, Remote
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 
-from pulp_bootfiles.app.constants import TREEINFO_NAME, default_bootloaders
+from pulp_bootfiles.app.constants import TREE_ORIGIN, TREEINFO_NAME, default_bootloaders
 from pulp_bootfiles.app.formats.kernel import read_kernel_version
 from pulp_bootfiles.app.formats.openpgp import Keyring
 from pulp_bootfiles.app.formats.treeinfo import MAX_TREEINFO_SIZE, parse_treeinfo
@@ -145,6 +145,7 @@ class BootTreeFirstStage(Stage):
             digest=tree_digest(artifact.sha256, files),
             repodata_checksum=repodata_checksum,
             source_url=self.remote.url,
+            origin=TREE_ORIGIN.TREE,
         )
         d_artifact = DeclarativeArtifact(
             artifact=artifact,

@@ -9,16 +9,31 @@ metadata (source package and checksum, signing key id, SBAT, provenance, kernel 
 the tree digests and the OCI manifests come out the same as the upstream's (manifests name no
 URL, so `source_url` does not enter them). No RPM or
 repodata is read; the upstream's checks (signatures, SBAT) are recorded, not repeated.
+
+Trees the upstream serves as the manifests they came as (pushed, or synced from a registry)
+come with those manifests' bytes, their release indexes and their signatures (`oci` in the
+index), which are kept here as they are (`oci.kept`, `oci.carried_signatures`): the capsule
+serves the upstream's digests, and what the upstream's signatures name.
 """
 
+import base64
+
 from asgiref.sync import sync_to_async
+from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError, read_manifest
+from pulp_glue.bootfiles.netboot.oci_read import read_index as read_oci_index
 from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport, Remote
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 
-from pulp_bootfiles.app.constants import TREEINFO_NAME
-from pulp_bootfiles.app.formats.netboot_index import read_index
+from pulp_bootfiles.app.constants import TREE_ORIGIN, TREEINFO_NAME
+from pulp_bootfiles.app.formats.netboot_index import read_document
 from pulp_bootfiles.app.models import BootFile, BootTree
+from pulp_bootfiles.app.oci.carried_signatures import (
+    CarriedSignatureError,
+    keep_attachment,
+    keep_simple_signature,
+)
+from pulp_bootfiles.app.oci.kept import KeptManifestError, kept_index, kept_manifest
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import tree_url
 from pulp_bootfiles.app.tree_identity import tree_digest
@@ -50,6 +65,7 @@ class IndexedTree:
             for entry in tree.files
         ]
         self.digest = self._digest()
+        self.layer_sizes = self._check_manifest()
 
     def _digest(self):
         tree = self.tree
@@ -64,6 +80,36 @@ class IndexedTree:
                 f"give ({digest})"
             )
         return digest
+
+    def _check_manifest(self):
+        """{sha256: size} of the kept manifest's layers, checked to be exactly the tree's
+        files; empty for a tree served rebuilt."""
+        tree = self.tree
+        if tree.manifest is None:
+            if tree.manifest_digest:
+                raise SyncError(f"{self.where}: lists manifest {tree.manifest_digest} without it")
+            return {}
+        try:
+            # Lenient on where the version annotation is: podman writes it on the index entry.
+            artifact = read_manifest(
+                tree.manifest.encode(), tree.manifest_digest, tree.release, tree.arch, True
+            )
+        except NetbootRuleError as exc:
+            raise SyncError(f"{self.where}: {exc}") from exc
+        layers = {item.file.title: (item.file.sha256, item.file.size) for item in artifact.files}
+        files = {entry.name: entry for entry in tree.files}
+        if set(layers) != set(files) or any(
+            layers[name][0] != entry.sha256 or entry.size not in (None, layers[name][1])
+            for name, entry in files.items()
+        ):
+            raise SyncError(
+                f"{self.where}: manifest {tree.manifest_digest} does not list the tree's files"
+            )
+        return dict(layers.values())
+
+    def size(self, entry):
+        """The size of a listed file: the index's, else its kept manifest's layer size."""
+        return entry.size if entry.size is not None else self.layer_sizes.get(entry.sha256)
 
     def url(self, path):
         return tree_url(self.directory, path)
@@ -82,15 +128,18 @@ class IndexedTree:
             source_url=tree.source_url,
             kernel_version=tree.kernel_version,
             boot_iso_bootloaders=tree.boot_iso_bootloaders,
+            manifest_digest=tree.manifest_digest,
+            origin=TREE_ORIGIN.DISTRIBUTION,
         )
 
 
 def indexed_trees(base_url, data, index_url):
-    """The checked trees of an index document; a SyncError names the URL and the problem."""
-    trees = parse_or_fail(read_index, data, index_url)
-    if not trees:
+    """The checked trees of an index document and its IndexOCI; a SyncError names the URL
+    and the problem."""
+    document = parse_or_fail(read_document, data, index_url)
+    if not document.trees:
         raise SyncError(f"{index_url}: lists no trees")
-    return [IndexedTree(base_url, tree, index_url) for tree in trees]
+    return [IndexedTree(base_url, tree, index_url) for tree in document.trees], document.oci
 
 
 class IndexFirstStage(Stage):
@@ -102,7 +151,8 @@ class IndexFirstStage(Stage):
         self.deferred = remote.policy != Remote.IMMEDIATE
         _refuse_tree_options(remote, index_url)
         # Checked whole before the first download: a bad index costs nothing else.
-        self.trees = indexed_trees(remote.url, data, index_url)
+        self.trees, self.oci = indexed_trees(remote.url, data, index_url)
+        self.index_url = index_url
 
     async def run(self):
         async with ProgressReport(
@@ -110,10 +160,10 @@ class IndexFirstStage(Stage):
             code="sync.index.trees",
             total=len(self.trees),
         ) as progress:
-            emitted = []
+            emitted, kept = [], {}
             for tree in self.trees:
                 dcs = [
-                    self._file(tree, bootfile, entry.size)
+                    self._file(tree, bootfile, tree.size(entry))
                     for bootfile, entry in zip(tree.bootfiles, tree.tree.files, strict=True)
                 ]
                 for dc in dcs:
@@ -125,7 +175,55 @@ class IndexFirstStage(Stage):
                 await self.put(tree_dc)
                 unit = await tree_dc.resolution()
                 await sync_to_async(unit.files.set)(files)
+                if tree.tree.manifest is not None:
+                    kept[tree.tree.manifest_digest] = await self._kept(tree, files)
                 await progress.aincrement()
+        if kept:
+            for unit in await sync_to_async(self._kept_oci)(kept):
+                await self.put(DeclarativeContent(content=unit))
+
+    async def _kept(self, tree, files):
+        try:
+            return await sync_to_async(kept_manifest)(
+                tree.tree.manifest.encode(), files, tree.tree.arch
+            )
+        except KeptManifestError as exc:
+            raise SyncError(f"{tree.where}: {exc}") from exc
+
+    def _kept_oci(self, kept):
+        """The release indexes and signatures the index lists for the kept manifests (`kept`:
+        {digest: Manifest}), saved: the units this version adds besides the trees."""
+        units = []
+        signable = dict(kept)
+        for release, text in sorted(self.oci.indexes.items()):
+            where = f"{self.index_url}: oci.indexes[{release}]"
+            try:
+                listings = read_oci_index(text.encode(), release)
+            except NetbootRuleError as exc:
+                raise SyncError(f"{where}: {exc}") from exc
+            index = kept_index(text.encode(), listings, kept)
+            if index is not None:
+                units.append(index)
+                signable[index.digest] = index
+        try:
+            for signature in self.oci.signatures:
+                signed = signable.get(signature.manifest)
+                if signed is not None:
+                    raw = base64.b64decode(signature.data)
+                    units.append(keep_simple_signature(signed, raw, signature.name))
+            for attachment in self.oci.attachments:
+                blobs = {
+                    digest: base64.b64decode(encoded)
+                    for digest, encoded in attachment.blobs.items()
+                }
+                units.append(
+                    keep_attachment(
+                        attachment.tag, attachment.manifest.encode(), blobs, set(signable)
+                    )
+                )
+        except CarriedSignatureError as exc:
+            raise SyncError(f"{self.index_url}: {exc}") from exc
+        return units
 
     def _file(self, tree, bootfile, size):
         artifact = DeclarativeArtifact(

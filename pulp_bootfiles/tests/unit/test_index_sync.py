@@ -110,7 +110,7 @@ def test_index_entries_a_capsule_cannot_use_are_refused(edit, message):
 
 @pytest.mark.django_db  # BootFile() asks for the default domain
 def test_tree_digest_is_recomputed_from_the_treeinfo_and_files():
-    (tree,) = indexed_trees(BASE, _document(_tree()), INDEX_URL)
+    (tree,), _ = indexed_trees(BASE, _document(_tree()), INDEX_URL)
     assert tree.digest == tree_digest(TREEINFO.sha256, tree.bootfiles)
     unit = tree.boottree()
     assert (unit.digest, unit.source_url, unit.kernel_version) == (
@@ -126,7 +126,7 @@ def test_tree_digest_is_recomputed_from_the_treeinfo_and_files():
     )
     assert tree.url(shim.relative_path) == BASE + "40/x86_64/boot/efi/EFI/fedora/shimx64.efi"
     # The digest the index states must be that one.
-    same = indexed_trees(BASE, _document(_tree(digest=tree.digest)), INDEX_URL)
+    same, _ = indexed_trees(BASE, _document(_tree(digest=tree.digest)), INDEX_URL)
     assert same[0].digest == tree.digest
 
 
@@ -139,7 +139,7 @@ def test_a_stated_digest_that_the_files_do_not_give_is_refused():
 
 @pytest.mark.django_db  # BootFile() asks for the default domain
 def test_trees_without_treeinfo_never_take_the_stated_digest_as_it_is():
-    (tree,) = indexed_trees(BASE, _document(_tree(treeinfo=None, digest="f" * 64)), INDEX_URL)
+    (tree,), _ = indexed_trees(BASE, _document(_tree(treeinfo=None, digest="f" * 64)), INDEX_URL)
     assert tree.digest == tree_digest(INDEX_IDENTITY + "f" * 64, tree.bootfiles) != "f" * 64
     with pytest.raises(SyncError, match="lists neither a .treeinfo nor a digest"):
         indexed_trees(BASE, _document(_tree(treeinfo=None)), INDEX_URL)

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from pulp_glue.bootfiles.netboot.constants import NETBOOT_FORMAT
 from pulp_glue.bootfiles.netboot.oci import (
     IndexEntry,
     NetbootFile,
@@ -12,6 +13,7 @@ from pulp_glue.bootfiles.netboot.oci import (
 )
 from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
 
+from pulp_bootfiles.app.constants import TREE_ORIGIN
 from pulp_bootfiles.app.oci.push_in.rules import pushed_trees, signed_digest
 
 KERNEL = NetbootFile("vmlinuz", "a" * 64, 1234, "images/pxeboot/vmlinuz")
@@ -40,10 +42,16 @@ def test_an_index_gives_one_tree_per_listed_manifest_with_the_os_of_its_platform
         ("fedora", "44", "aarch64"),
     ]
     assert [s.artifact.digest for s in specs] == list(PUSHED)
-    tree = specs[0].boottree([], pushed=True)
+    tree = specs[0].boottree([], TREE_ORIGIN.PUSH)
     assert tree.manifest_digest == sha256_digest(AMD64)
-    # The same manifest synced is another unit (served rebuilt, not as pushed).
-    assert tree.digest != specs[0].boottree([]).digest
+    assert tree.origin == TREE_ORIGIN.PUSH
+    # The same manifest synced from a registry is served as it came too: the same unit.
+    assert specs[0].boottree([], TREE_ORIGIN.REGISTRY).digest == tree.digest
+    # A tree served rebuilt (the prototype's) is another unit, served by no kept manifest.
+    specs[0].format = NETBOOT_FORMAT.PROTOTYPE
+    rebuilt = specs[0].boottree([], TREE_ORIGIN.REGISTRY)
+    assert rebuilt.digest != tree.digest
+    assert rebuilt.manifest_digest == ""
 
 
 def test_a_lone_manifest_takes_the_os_name_from_the_repository():

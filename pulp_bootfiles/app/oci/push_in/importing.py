@@ -14,6 +14,7 @@ from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
 from pulpcore.plugin.models import Artifact, ContentArtifact, Task
 from pulpcore.plugin.util import get_domain
 
+from pulp_bootfiles.app.constants import TREE_ORIGIN
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.oci.push_in.rules import pushed_trees
 
@@ -64,7 +65,9 @@ def import_registry_push(repository, new_version):
             ) from exc
         for spec in specs:
             tree_files = [_saved_file(bootfile, spec.tag, domain) for bootfile in spec.bootfiles()]
-            trees.append(_saved_tree(spec.boottree(tree_files, pushed=True), tree_files, domain))
+            trees.append(
+                _saved_tree(spec.boottree(tree_files, TREE_ORIGIN.PUSH), tree_files, domain)
+            )
             files.extend(tree_files)
     if trees:
         new_version.add_content(BootFile.objects.filter(pk__in=[f.pk for f in files]))

@@ -6,7 +6,10 @@ the spec costs no downloads. Blobs Pulp already stores are not downloaded again.
 
 Three formats are read (the remote's `formats` says which it accepts): the v1 spec, v1 as podman
 writes it for the Foreman pipeline (`netboot.oci_read`), and the March 2024 prototype
-(`netboot.prototype`), whose zstd layers are decompressed here. Each becomes the same BootTree.
+(`netboot.prototype`), whose zstd layers are decompressed here. Each becomes the same kind of
+BootTree. v1 trees, podman's included, keep the upstream's manifest and index bytes
+(`oci.kept`), so a copy serves the digests its upstream's signatures name; prototype trees are
+served rebuilt as v1.
 """
 
 import asyncio
@@ -34,8 +37,11 @@ from pulpcore.plugin.models import Artifact, ProgressReport
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
 from pulpcore.plugin.util import get_domain
 
+from pulp_bootfiles.app.constants import TREE_ORIGIN
+from pulp_bootfiles.app.oci.kept import KeptManifestError, kept_index, kept_manifest
 from pulp_bootfiles.app.oci.sync_in.layers import decompress_layer
 from pulp_bootfiles.app.oci.sync_in.registry import Registry
+from pulp_bootfiles.app.oci.sync_in.signatures import carried_signatures
 from pulp_bootfiles.app.oci.trees import NetbootTreeSpec
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,8 @@ class NetbootOCIFirstStage(Stage):
         super().__init__()
         self.remote = remote
         self.registry = Registry(remote)
+        # {release: (index bytes, its listings)}, to keep the index when all it lists is kept.
+        self.indexes = {}
 
     async def run(self):
         async with ProgressReport(
@@ -85,8 +93,22 @@ class NetbootOCIFirstStage(Stage):
         _check_formats(specs, self.remote.formats or NETBOOT_FORMATS)
         _check_one_tree_each(specs)
         downloads = await self._download_missing(specs)
+        kept = {}
         for spec in specs:
-            await self._emit(spec, downloads)
+            manifest = await self._emit(spec, downloads)
+            if manifest is not None:
+                kept[spec.listing.digest] = manifest
+        signable = dict(kept)
+        for data, listings in self.indexes.values():
+            index = await sync_to_async(kept_index)(data, listings, kept)
+            if index is not None:
+                # Untagged here: the version's rules tag it when it lists exactly its
+                # release's manifests (`version_rules.match_oci_side`).
+                await self.put(DeclarativeContent(content=index))
+                signable[index.digest] = index
+        if signable:
+            for unit in await carried_signatures(self.registry, tags, signable):
+                await self.put(DeclarativeContent(content=unit))
 
     async def _release(self, tags, release, arches):
         """Check the index of `release` and its selected per-arch manifests."""
@@ -95,7 +117,9 @@ class NetbootOCIFirstStage(Stage):
                 f"tag {release}-*: the release index tag '{release}' is missing upstream "
                 "(it names the OS of each architecture)"
             )
-        listings = _parse(read_index, await self.registry.manifest(release, release), release)
+        data = await self.registry.manifest(release, release)
+        listings = _parse(read_index, data, release)
+        self.indexes[release] = (data, listings)
         specs = []
         for listing in listings:
             if arches is not None and listing.arch not in arches:
@@ -127,13 +151,12 @@ class NetbootOCIFirstStage(Stage):
         artifact = _parse(
             read_manifest, data, tag, listing.release, listing.arch, listing.version_on_entry
         )
-        _note_reserialization(tag, artifact)
         spec_format = (
             NETBOOT_FORMAT.V1
             if artifact.version_annotated and not listing.tag_names_os
             else NETBOOT_FORMAT.PODMAN
         )
-        return NetbootTreeSpec(tag, listing, artifact, spec_format)
+        return NetbootTreeSpec(tag, listing, artifact, spec_format, data=data)
 
     async def _prototype(self, tag):
         """The March 2024 prototype manifest `tag` names; None when it is not one (an image)."""
@@ -189,7 +212,12 @@ class NetbootOCIFirstStage(Stage):
         return artifact
 
     async def _emit(self, spec, downloads):
-        """Put the spec's BootFiles, wait until saved, then its BootTree linked to them."""
+        """
+        Put the spec's BootFiles, wait until saved, then its BootTree linked to them.
+
+        Returns:
+            Manifest: The upstream's manifest of a kept tree, with its blobs; None for others.
+        """
         bootfiles = spec.bootfiles()
         file_dcs = []
         for bootfile, item in zip(bootfiles, spec.artifact.files, strict=True):
@@ -207,10 +235,16 @@ class NetbootOCIFirstStage(Stage):
         for dc in file_dcs:
             await self.put(dc)
         files = [await dc.resolution() for dc in file_dcs]
-        tree_dc = DeclarativeContent(content=spec.boottree(files))
+        tree_dc = DeclarativeContent(content=spec.boottree(files, TREE_ORIGIN.REGISTRY))
         await self.put(tree_dc)
         tree = await tree_dc.resolution()
         await sync_to_async(tree.files.set)(files)
+        if not spec.kept:
+            return None
+        try:
+            return await sync_to_async(kept_manifest)(spec.data, files, spec.listing.arch)
+        except KeptManifestError as exc:
+            raise SyncError(f"tag {spec.tag}: {exc}") from exc
 
 
 def _parse(reader, *args):
