@@ -131,17 +131,25 @@ def _repository(name: str) -> str:
     return head + slash + last.split(":")[0]
 
 
+def _names_tag_or_digest(name: str) -> bool:
+    return "@" in name or ":" in name.rpartition("/")[2]
+
+
 def _identity_problem(identity, reference, signed: str) -> str | None:
-    """containers-policy.json's signedIdentity rules (default matchRepoDigestOrExact)."""
+    """containers-policy.json's signedIdentity rules (default matchRepoDigestOrExact), as
+    containers/image matches them: a signed name without a tag or digest (what cosign signs)
+    is exact for no rule; matchRepository and exactRepository take it."""
     identity = identity or {"type": "matchRepoDigestOrExact"}
     kind, wanted = identity.get("type"), str(reference)
     repository = f"{reference.registry}/{reference.repository}"
     if kind == "matchExact" or (kind == "matchRepoDigestOrExact" and not reference.by_digest):
         ok = signed == wanted
-    elif kind in ("matchRepoDigestOrExact", "matchRepository"):
+    elif kind == "matchRepoDigestOrExact":
+        ok = _names_tag_or_digest(signed) and _repository(signed) == repository
+    elif kind == "matchRepository":
         ok = _repository(signed) == repository
     elif kind == "exactReference":
-        ok = signed == identity.get("dockerReference")
+        ok = _names_tag_or_digest(signed) and signed == identity.get("dockerReference")
     elif kind == "exactRepository":
         ok = _repository(signed) == identity.get("dockerRepository")
     else:
