@@ -1,5 +1,6 @@
 """A small OCI distribution client: manifests, blobs and simple-signing signatures of one
-repository, with the registry's Basic or Bearer token challenge answered.
+repository, with the registry's Basic or Bearer token challenge answered. (Sigstore signatures
+are a tag and blobs of their own: `sigstore` reads them through `manifest` and `small_blob`.)
 
 Every digest is checked: a manifest fetched by digest against that digest, a blob against its
 descriptor's digest and size while it streams to disk.
@@ -147,11 +148,22 @@ class Registry:
         except (ValueError, KeyError, AttributeError) as exc:
             raise RegistryError(f"{fields['realm']}: the answer holds no token") from exc
 
-    def manifest(self, reference: str, accept: t.Sequence[str]) -> Fetched:
-        """The manifest or index `reference` (a tag or digest) names; a digest is checked."""
+    @t.overload
+    def manifest(self, reference: str, accept: t.Sequence[str]) -> Fetched: ...
+
+    @t.overload
+    def manifest(
+        self, reference: str, accept: t.Sequence[str], missing_ok: bool
+    ) -> Fetched | None: ...
+
+    def manifest(self, reference, accept, missing_ok=False):
+        """The manifest or index `reference` (a tag or digest) names; a digest is checked.
+        With `missing_ok`, None when the registry answers 404."""
         url = self._url("manifests", reference)
         response = self._get(url, {"Accept": ", ".join(accept)}, stream=True)
         with response:
+            if response.status_code == 404 and missing_ok:
+                return None
             if response.status_code != 200:
                 raise RegistryError(f"{url}: HTTP {response.status_code}")
             data = b""
@@ -167,10 +179,23 @@ class Registry:
 
     def blob(self, digest: str, size: int, target: Path) -> None:
         """Stream blob `digest` to `target`, refusing it unless its size and sha256 match."""
+        with open(target, "wb") as out:
+            for chunk in self._blob_chunks(digest, size):
+                out.write(chunk)
+
+    def small_blob(self, digest: str, size: int, limit: int) -> bytes:
+        """Blob `digest` in memory (a signature payload), checked as `blob` checks it; one
+        whose descriptor says more than `limit` bytes is not fetched."""
+        if size > limit:
+            url = self._url("blobs", digest)
+            raise RegistryError(f"{url}: its descriptor says {size} bytes, more than {limit}")
+        return b"".join(self._blob_chunks(digest, size))
+
+    def _blob_chunks(self, digest: str, size: int) -> t.Iterator[bytes]:
         url = self._url("blobs", digest)
         response = self._get(url, stream=True)
         hasher, written = hashlib.sha256(), 0
-        with response, open(target, "wb") as out:
+        with response:
             if response.status_code != 200:
                 raise RegistryError(f"{url}: HTTP {response.status_code}")
             for chunk in response.iter_content(CHUNK):
@@ -178,7 +203,7 @@ class Registry:
                 if written > size:
                     raise RegistryError(f"{url}: more than the {size} bytes of its descriptor")
                 hasher.update(chunk)
-                out.write(chunk)
+                yield chunk
         found = "sha256:" + hasher.hexdigest()
         if written != size or found != digest:
             raise RegistryError(
