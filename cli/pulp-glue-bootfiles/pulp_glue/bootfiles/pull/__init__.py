@@ -107,7 +107,7 @@ def _resolve(registry, ref, policy, wanted) -> list[Pulled]:
     if policy is not None:
         # As containers/image: the top-level manifest's signatures; an index binds the
         # per-arch manifests by digest, each checked when fetched.
-        signatures.judge(policy, ref, top.digest, registry.signatures(top.digest))
+        signatures.judge(policy, ref, top.digest, registry)
     if _media_type(top) == MEDIA_TYPE.INDEX_OCI:
         listings = reading.index_platforms(top.data, ref, ref.by_digest)
         chosen = [p for p in listings if wanted is None or p.arch in wanted]

@@ -1,12 +1,17 @@
-"""A containers `policy.json` (containers-policy.json(5)) judging simple-signing signatures,
-as skopeo and podman do for the `docker` transport.
+"""A containers `policy.json` (containers-policy.json(5)) judging a manifest's signatures, as
+skopeo and podman do for the `docker` transport.
 
-Supported requirements: `insecureAcceptAnything`, `reject` and `signedBy` with `keyType:
-GPGKeys` (`keyPath`, `keyPaths` or `keyData`) and the `signedIdentity` kinds that need no
-remapping. A signature is an OpenPGP signed message holding JSON whose `critical` part names
-the manifest digest (`docker-manifest-digest`) and the reference (`docker-reference`); it must
-verify with one of the policy's keys and name both. Every requirement of the matching scope
-must hold. OpenPGP is Sequoia's (pysequoia).
+Supported requirements: `insecureAcceptAnything`, `reject`, `signedBy` with `keyType:
+GPGKeys` (`keyPath`, `keyPaths` or `keyData`), and `sigstoreSigned` with public keys
+(`keyPath`, `keyPaths`, `keyData` or `keyDatas`; not Fulcio, Rekor or PKI), each with the
+`signedIdentity` kinds that need no remapping. Every requirement of the matching scope must
+hold.
+
+- signedBy: a simple signature from the registry's signature extension, an OpenPGP signed
+  message (verified by Sequoia, pysequoia) holding JSON whose `critical` part names the
+  manifest digest (`docker-manifest-digest`) and the reference (`docker-reference`).
+- sigstoreSigned: a sigstore attachment (`sha256-<hex>.sig`, see `sigstore`): a payload of the
+  same shape, with a detached signature by one of the policy's public keys.
 """
 
 import base64
@@ -15,7 +20,19 @@ from pathlib import Path
 
 from pysequoia import Cert, verify
 
+from pulp_glue.bootfiles.pull import sigstore
+
 SIGNATURE_TYPE = "atomic container signature"
+# A sigstoreSigned requirement's own fields; the keyless ones are refused by name.
+_SIGSTORE_KEYS = ("keyPath", "keyPaths", "keyData", "keyDatas")
+_SIGSTORE_KEYLESS = (
+    "fulcio",
+    "pki",
+    "rekorPublicKeyPath",
+    "rekorPublicKeyPaths",
+    "rekorPublicKeyData",
+    "rekorPublicKeyDatas",
+)
 
 
 class SignatureRefused(Exception):
@@ -55,23 +72,38 @@ def requirements(policy: dict, registry: str, repository: str) -> list:
     return policy.get("default", [])
 
 
-def judge(policy, reference, digest: str, signatures: list[bytes]) -> None:
+def judge(policy, reference, digest: str, source) -> None:
     """Raise SignatureRefused unless every requirement for `reference` accepts manifest
-    `digest` with these signatures."""
+    `digest`. `source` is the Registry: its simple signatures (`signatures(digest)`) are
+    fetched for a signedBy requirement, its sigstore attachments for a sigstoreSigned one."""
     found = requirements(policy, reference.registry, reference.repository)
     if not found:
         raise SignatureRefused(f"{policy['_path']}: no requirement applies to {reference}")
+    fetched = {}  # each kind is fetched once, and only when a requirement needs it
+
+    def signatures(kind):
+        if kind not in fetched:
+            if kind == "signedBy":
+                fetched[kind] = source.signatures(digest)
+            else:
+                fetched[kind] = sigstore.attachments(source, digest)
+        return fetched[kind]
+
     for requirement in found:
         kind = requirement.get("type")
         if kind == "insecureAcceptAnything":
             continue
         if kind == "reject":
             raise SignatureRefused(f"{policy['_path']}: {reference} is rejected by the policy")
-        if kind != "signedBy":
+        if kind == "signedBy":
+            _signed_by(requirement, policy["_path"], reference, digest, signatures(kind))
+        elif kind == "sigstoreSigned":
+            keys = _sigstore_keys(requirement, policy["_path"])
+            _sigstore_signed(requirement, keys, reference, digest, signatures(kind))
+        else:
             raise SignatureRefused(
                 f"{policy['_path']}: requirement type {kind!r} is not supported by this pull"
             )
-        _signed_by(requirement, policy["_path"], reference, digest, signatures)
 
 
 def _keys(requirement, path) -> list:
@@ -120,6 +152,88 @@ def _claims_problem(payload: bytes, requirement, reference, digest) -> str | Non
         return "its payload is not a simple-signing claim"
     if kind != SIGNATURE_TYPE:
         return f"its type is {kind!r}"
+    if signed_digest != digest:
+        return f"it signs manifest {signed_digest}"
+    return _identity_problem(requirement.get("signedIdentity"), reference, signed_reference)
+
+
+def _sigstore_keys(requirement, path) -> list:
+    """The public keys of a sigstoreSigned requirement: exactly one of keyPath, keyPaths,
+    keyData (base64 of the PEM) or keyDatas, as containers/image requires."""
+    keyless = [field for field in _SIGSTORE_KEYLESS if field in requirement]
+    if keyless:
+        raise PolicyError(
+            f"{path}: sigstoreSigned with {', '.join(keyless)} (Fulcio, Rekor or PKI) is not "
+            "supported by this pull; only public keys (keyPath, keyPaths, keyData, keyDatas)"
+        )
+    known = {"type", "signedIdentity", *_SIGSTORE_KEYS}
+    unknown = sorted(field for field in requirement if field not in known)
+    if unknown:
+        raise PolicyError(f"{path}: sigstoreSigned has unknown fields {unknown}")
+    given = [field for field in _SIGSTORE_KEYS if field in requirement]
+    if len(given) != 1:
+        raise PolicyError(
+            f"{path}: sigstoreSigned needs exactly one of {', '.join(_SIGSTORE_KEYS)}, not "
+            f"{given or 'none'}"
+        )
+    (field,) = given
+    value = requirement[field]
+    try:
+        if field == "keyPath":
+            named = [(value, Path(value).read_bytes())]
+        elif field == "keyPaths":
+            _non_empty_list(value, field)
+            named = [(key_path, Path(key_path).read_bytes()) for key_path in value]
+        elif field == "keyData":
+            named = [("keyData", base64.b64decode(value, validate=True))]
+        else:
+            _non_empty_list(value, field)
+            named = [
+                (f"keyDatas[{i}]", base64.b64decode(data, validate=True))
+                for i, data in enumerate(value)
+            ]
+        return [sigstore.load_key(pem, name) for name, pem in named]
+    except (OSError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+        raise PolicyError(f"{path}: cannot read the sigstoreSigned {field} ({exc})") from exc
+
+
+def _non_empty_list(value, field) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{field} is not a list of one or more entries")
+
+
+def _sigstore_signed(requirement, keys, reference, digest, attachments) -> None:
+    named = ", ".join(str(key) for key in keys)
+    if not attachments:
+        raise SignatureRefused(
+            f"{reference}: a sigstore signature by {named} is required, but {digest} has none "
+            f"(no {sigstore.SIGNATURE_MEDIA_TYPE} layer in {sigstore.attachment_tag(digest)})"
+        )
+    problems = []
+    for attachment in attachments:
+        problem = _attachment_problem(attachment, keys, requirement, reference, digest)
+        if problem is None:
+            return
+        problems.append(problem)
+    raise SignatureRefused(
+        f"{reference} ({digest}): no sigstore signature is accepted by {named}: {problems}"
+    )
+
+
+def _attachment_problem(attachment, keys, requirement, reference, digest) -> str | None:
+    """As containers/image: the signature first, then the payload, its digest, its identity."""
+    if attachment.signature is None:
+        return f"it has no {sigstore.SIGNATURE_ANNOTATION} annotation"
+    try:
+        signature = sigstore.decode_signature(attachment.signature)
+    except ValueError as exc:
+        return str(exc)
+    if not any(key.verifies(attachment.payload, signature) for key in keys):
+        return "not signed by a key of the policy"
+    try:
+        signed_digest, signed_reference = sigstore.claims(attachment.payload)
+    except sigstore.PayloadError as exc:
+        return str(exc)
     if signed_digest != digest:
         return f"it signs manifest {signed_digest}"
     return _identity_problem(requirement.get("signedIdentity"), reference, signed_reference)
