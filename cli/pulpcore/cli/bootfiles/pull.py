@@ -41,7 +41,10 @@ _ = translation.gettext
 @click.option(
     "--policy",
     type=click.Path(dir_okay=False, exists=True),
-    help=_("containers policy.json (signedBy GPGKeys) the tag's manifest must satisfy."),
+    help=_(
+        "containers policy.json the tag's manifest must satisfy: signedBy (GPGKeys) or "
+        "sigstoreSigned (cosign public keys, from the sha256-<hex>.sig attachment)."
+    ),
 )
 @click.option("--stage2", default="", help=_("inst.stage2 URL for the tftp layout's configs."))
 @click.option("--kernel-args", default="", help=_("Extra kernel arguments for those configs."))
