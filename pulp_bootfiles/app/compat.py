@@ -8,6 +8,7 @@ it bridges, so that raising a lower bound means deleting the shims it names, and
 
 from importlib.metadata import version
 
+from django.apps import apps
 from pulp_container.app.exceptions import RepositoryNotFound
 
 
@@ -115,8 +116,8 @@ def manifest_signature_fields(values):
     0049), so a signature carried from a newer server drops it here, and one from an older
     server has none to give.
     """
-    # Lazily: the registry middleware imports this module while Django sets up.
-    from pulp_container.app.models import ManifestSignature
-
-    known = {field.name for field in ManifestSignature._meta.concrete_fields}
+    # From the app registry: this module's flags are read where no Django app is loaded (the
+    # functional tests), so it imports no model.
+    signature_model = apps.get_model("container", "ManifestSignature")
+    known = {field.name for field in signature_model._meta.concrete_fields}
     return {name: value for name, value in values.items() if name in known}

@@ -20,6 +20,7 @@ from pulpcore.plugin.importexport import BaseContentResource, QueryModelResource
 from pulpcore.plugin.modelresources import RepositoryResource
 from pulpcore.plugin.util import get_domain_pk
 
+from pulp_bootfiles.app.constants import TREE_ORIGIN
 from pulp_bootfiles.app.models import BootFile, BootfilesRepository, BootTree
 
 
@@ -65,9 +66,17 @@ class ExportedFilesWidget(widgets.ManyToManyWidget):
 class BootTreeResource(BootfilesContentResource):
     files = fields.Field(column_name="files", attribute="files", widget=ExportedFilesWidget())
 
+    def before_save_instance(self, instance, row, **kwargs):
+        # `origin` says how a tree came into this Pulp, so it does not travel: a tree new
+        # here came by import, one this Pulp had keeps its own.
+        if instance._state.adding:
+            instance.origin = TREE_ORIGIN.IMPORT
+        super().before_save_instance(instance, row, **kwargs)
+
     class Meta:
         model = BootTree
         import_id_fields = model.natural_key_fields()
+        exclude = BootfilesContentResource.Meta.exclude + ("origin",)
 
 
 class DomainManifestWidget(widgets.ForeignKeyWidget):

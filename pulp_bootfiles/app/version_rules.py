@@ -2,13 +2,13 @@
 
 from pulp_container.app.models import Blob, Manifest, ManifestSignature, Tag
 from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
+from pulp_glue.bootfiles.netboot.oci import signed_digest
 from pulpcore.plugin.models import Content
 from pulpcore.plugin.repo_version_utils import remove_duplicates, validate_repo_version
 
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.oci.content import oci_content_for
 from pulp_bootfiles.app.oci.push_in.importing import import_registry_push
-from pulp_bootfiles.app.oci.push_in.rules import signed_digest
 
 
 def finalize_new_version(repository, new_version):
@@ -71,15 +71,17 @@ def match_oci_side(new_version):
 
 
 def _candidate_indexes(new_version, tags):
-    """The version's image indexes, those it adds first, then those its tags name."""
-    indexes = Manifest.objects.filter(media_type=MEDIA_TYPE.INDEX_OCI)
+    """The version's image indexes: those it adds first, then those its tags name, then the
+    rest (a mirror sync untags what it does not emit, and emits the index it keeps)."""
+    indexes = Manifest.objects.filter(pk__in=new_version.content, media_type=MEDIA_TYPE.INDEX_OCI)
     added = list(indexes.filter(pk__in=new_version.added()).order_by("digest"))
     tagged = [
         tag.tagged_manifest
         for tag in tags
         if tag.tagged_manifest.media_type == MEDIA_TYPE.INDEX_OCI
     ]
-    return list({index.pk: index for index in (*added, *tagged)}.values())
+    rest = list(indexes.order_by("digest"))
+    return list({index.pk: index for index in (*added, *tagged, *rest)}.values())
 
 
 def _signatures_of(tags, digests):

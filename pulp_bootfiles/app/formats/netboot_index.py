@@ -49,6 +49,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+from pulp_glue.bootfiles.netboot.oci import SIGNATURE_TAG
 from pulp_glue.bootfiles.netboot.paths import path_problem
 from pulp_glue.bootfiles.netboot.sbat import FIELDS as SBAT_FIELDS
 
@@ -137,7 +138,6 @@ class IndexDocument:
 
 # Attachments' blobs are small JSON payloads; a bigger one is no signature.
 MAX_ATTACHMENT_BLOB = 4 * 1024 * 1024
-_SIGNATURE_TAG = re.compile(r"sha256-[0-9a-f]{64}\.sig")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
@@ -252,7 +252,7 @@ def _attachment(body, where):
         if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
             raise where.error(f"blob {digest}: its bytes have another sha256")
     return IndexAttachment(
-        tag=_text(body, "tag", where, _SIGNATURE_TAG),
+        tag=_text(body, "tag", where, SIGNATURE_TAG),
         manifest=_text(body, "manifest", where),
         blobs=blobs,
     )

@@ -19,12 +19,11 @@ from django.db import transaction
 from pulp_container.app.models import BlobManifest, Manifest, ManifestSignature, Tag
 from pulp_container.app.utils import extract_data_from_signature
 from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
-from pulp_glue.bootfiles.netboot.oci import sha256_digest
+from pulp_glue.bootfiles.netboot.oci import sha256_digest, signed_digest
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app.compat import manifest_signature_fields
 from pulp_bootfiles.app.oci.blobs import blob_of_bytes
-from pulp_bootfiles.app.oci.push_in.rules import signed_digest
 
 # The manifest types an attachment comes as (cosign writes OCI; older tools Docker's v2s2).
 ATTACHMENT_MEDIA_TYPES = (

@@ -12,6 +12,7 @@ import logging
 
 from pulp_container.app.models import Manifest, ManifestSignature, Tag
 from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
+from pulp_glue.bootfiles.netboot.oci import signed_digest
 from pulpcore.plugin.models import ContentArtifact
 
 from pulp_bootfiles.app.formats.netboot_index import (
@@ -20,7 +21,6 @@ from pulp_bootfiles.app.formats.netboot_index import (
     IndexOCI,
     IndexSignature,
 )
-from pulp_bootfiles.app.oci.push_in.rules import signed_digest
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,12 @@ repodata is read; the upstream's checks (signatures, SBAT) are recorded, not rep
 
 Trees the upstream serves as the manifests they came as (pushed, or synced from a registry)
 come with those manifests' bytes, their release indexes and their signatures (`oci` in the
-index), which are kept here as they are (`oci.kept`, `oci.carried_signatures`): the capsule
-serves the upstream's digests, and what the upstream's signatures name.
+index), which the `oci_keeper` the task hands down (`oci.index_in`) keeps as they are: the
+capsule serves the upstream's digests, and what the upstream's signatures name.
 """
-
-import base64
 
 from asgiref.sync import sync_to_async
 from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError, read_manifest
-from pulp_glue.bootfiles.netboot.oci_read import read_index as read_oci_index
 from pulpcore.plugin.exceptions import SyncError
 from pulpcore.plugin.models import Artifact, ProgressReport, Remote
 from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stage
@@ -28,12 +25,6 @@ from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stag
 from pulp_bootfiles.app.constants import TREE_ORIGIN, TREEINFO_NAME
 from pulp_bootfiles.app.formats.netboot_index import read_document
 from pulp_bootfiles.app.models import BootFile, BootTree
-from pulp_bootfiles.app.oci.carried_signatures import (
-    CarriedSignatureError,
-    keep_attachment,
-    keep_simple_signature,
-)
-from pulp_bootfiles.app.oci.kept import KeptManifestError, kept_index, kept_manifest
 from pulp_bootfiles.app.sync.errors import parse_or_fail
 from pulp_bootfiles.app.sync.fetch import tree_url
 from pulp_bootfiles.app.tree_identity import tree_digest
@@ -145,14 +136,16 @@ def indexed_trees(base_url, data, index_url):
 class IndexFirstStage(Stage):
     """Emit the BootFiles of every tree of the index, then each BootTree linked to them."""
 
-    def __init__(self, remote, data, index_url):
+    def __init__(self, remote, data, index_url, oci_keeper):
+        """`oci_keeper(oci, index_url)` keeps what the index lists of the OCI side (the task
+        hands `oci.index_in.IndexedOCI` down: sync/ does not import oci/)."""
         super().__init__()
         self.remote = remote
         self.deferred = remote.policy != Remote.IMMEDIATE
         _refuse_tree_options(remote, index_url)
         # Checked whole before the first download: a bad index costs nothing else.
-        self.trees, self.oci = indexed_trees(remote.url, data, index_url)
-        self.index_url = index_url
+        self.trees, oci = indexed_trees(remote.url, data, index_url)
+        self.oci = oci_keeper(oci, index_url)
 
     async def run(self):
         async with ProgressReport(
@@ -176,54 +169,13 @@ class IndexFirstStage(Stage):
                 unit = await tree_dc.resolution()
                 await sync_to_async(unit.files.set)(files)
                 if tree.tree.manifest is not None:
-                    kept[tree.tree.manifest_digest] = await self._kept(tree, files)
+                    kept[tree.tree.manifest_digest] = await sync_to_async(self.oci.manifest)(
+                        tree.where, tree.tree.manifest, files, tree.tree.arch
+                    )
                 await progress.aincrement()
         if kept:
-            for unit in await sync_to_async(self._kept_oci)(kept):
+            for unit in await sync_to_async(self.oci.units)(kept):
                 await self.put(DeclarativeContent(content=unit))
-
-    async def _kept(self, tree, files):
-        try:
-            return await sync_to_async(kept_manifest)(
-                tree.tree.manifest.encode(), files, tree.tree.arch
-            )
-        except KeptManifestError as exc:
-            raise SyncError(f"{tree.where}: {exc}") from exc
-
-    def _kept_oci(self, kept):
-        """The release indexes and signatures the index lists for the kept manifests (`kept`:
-        {digest: Manifest}), saved: the units this version adds besides the trees."""
-        units = []
-        signable = dict(kept)
-        for release, text in sorted(self.oci.indexes.items()):
-            where = f"{self.index_url}: oci.indexes[{release}]"
-            try:
-                listings = read_oci_index(text.encode(), release)
-            except NetbootRuleError as exc:
-                raise SyncError(f"{where}: {exc}") from exc
-            index = kept_index(text.encode(), listings, kept)
-            if index is not None:
-                units.append(index)
-                signable[index.digest] = index
-        try:
-            for signature in self.oci.signatures:
-                signed = signable.get(signature.manifest)
-                if signed is not None:
-                    raw = base64.b64decode(signature.data)
-                    units.append(keep_simple_signature(signed, raw, signature.name))
-            for attachment in self.oci.attachments:
-                blobs = {
-                    digest: base64.b64decode(encoded)
-                    for digest, encoded in attachment.blobs.items()
-                }
-                units.append(
-                    keep_attachment(
-                        attachment.tag, attachment.manifest.encode(), blobs, set(signable)
-                    )
-                )
-        except CarriedSignatureError as exc:
-            raise SyncError(f"{self.index_url}: {exc}") from exc
-        return units
 
     def _file(self, tree, bootfile, size):
         artifact = DeclarativeArtifact(

@@ -22,10 +22,12 @@ from pulp_bootfiles.app.sync.from_index import IndexFirstStage
 class RemoteFirstStage(Stage):
     """Find out what the remote's URL serves, then run the first stage that reads it."""
 
-    def __init__(self, remote, repository):
+    def __init__(self, remote, repository, oci_keeper):
         super().__init__()
         self.remote = remote
         self.repository = repository
+        # What keeps the OCI side a distribution root's index lists (`IndexFirstStage`).
+        self.oci_keeper = oci_keeper
 
     async def run(self):
         stage = await self._stage()
@@ -47,4 +49,4 @@ class RemoteFirstStage(Stage):
                 f"{remote.url} is neither a tree root nor a Pulp distribution root: "
                 f"{treeinfo_url} and {index_url} both answer 404 Not Found"
             )
-        return IndexFirstStage(remote, Path(index.path).read_bytes(), index_url)
+        return IndexFirstStage(remote, Path(index.path).read_bytes(), index_url, self.oci_keeper)

@@ -5,6 +5,7 @@ import logging
 from pulpcore.plugin.stages import DeclarativeVersion
 
 from pulp_bootfiles.app.models import BootfilesRemote, BootfilesRepository
+from pulp_bootfiles.app.oci.index_in import IndexedOCI
 from pulp_bootfiles.app.sync.source import RemoteFirstStage
 
 log = logging.getLogger(__name__)
@@ -21,5 +22,5 @@ def synchronize(remote_pk, repository_pk, mirror=False):
     remote = BootfilesRemote.objects.get(pk=remote_pk)
     repository = BootfilesRepository.objects.get(pk=repository_pk)
     log.info("Syncing from %s into repository %s", remote.url, repository.name)
-    first_stage = RemoteFirstStage(remote, repository)
+    first_stage = RemoteFirstStage(remote, repository, IndexedOCI)
     DeclarativeVersion(first_stage, repository, mirror=mirror).create()

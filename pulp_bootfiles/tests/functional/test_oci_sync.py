@@ -86,6 +86,9 @@ def test_static_registry_sync_makes_trees_and_skips_unchanged_tags(
         ("fedora", "40", "ppc64le"),
         ("fedora", "40", "x86_64"),
     ]
+    # Synced from a registry, and served as the manifests it came as.
+    assert {t["origin"] for t in trees} == {"registry"}
+    assert all(t["manifest_digest"].startswith("sha256:") for t in trees)
     assert file_digests(pulp, version) == {
         "40/x86_64/images/pxeboot/vmlinuz": published["x86_64"]["vmlinuz"],
         "40/x86_64/images/pxeboot/initrd.img": published["x86_64"]["initrd.img"],

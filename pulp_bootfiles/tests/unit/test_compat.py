@@ -2,6 +2,7 @@
 
 from importlib.metadata import version
 
+from pulp_container.app.models import ManifestSignature
 from pulp_container.app.registry_api import Blobs, BlobUploads, Manifests, Signatures
 
 from pulp_bootfiles.app import compat
@@ -26,3 +27,12 @@ def test_the_registry_views_routed_follow_the_installed_pulp_container():
     assert ROUTED[Manifests][0] == ({"PUT", "DELETE"} if compat.REGISTRY_TAKES_DELETES else {"PUT"})
     assert (Blobs in ROUTED) == compat.REGISTRY_TAKES_DELETES
     assert (BlobUploads in ROUTED) == (Signatures in ROUTED) == compat.REGISTRY_CHECKS_PUSH_ENABLED
+
+
+def test_carried_signatures_keep_the_fields_this_line_has():
+    has_fingerprint = any(
+        field.name == "fingerprint" for field in ManifestSignature._meta.concrete_fields
+    )
+    values = {"name": "n", "key_id": "K", "fingerprint": "F", "not_a_field": 1}
+    kept = compat.manifest_signature_fields(values)
+    assert kept == {"name": "n", "key_id": "K", **({"fingerprint": "F"} if has_fingerprint else {})}

@@ -1,18 +1,25 @@
 """Reading another Pulp's index for a capsule sync: what it must hold, the digests it gives."""
 
+import base64
 import json
 from types import SimpleNamespace
 
 import pytest
+from pulp_glue.bootfiles.netboot.oci import NetbootFile, build_manifest, sha256_digest
 from pulpcore.plugin.exceptions import SyncError
 
 from pulp_bootfiles.app.formats.netboot_index import (
+    IndexAttachment,
     IndexFile,
+    IndexOCI,
+    IndexSignature,
     IndexTree,
     NetbootIndexError,
+    read_document,
     read_index,
     render_index,
 )
+from pulp_bootfiles.app.oci.index_in import IndexedOCI
 from pulp_bootfiles.app.sync.from_index import INDEX_IDENTITY, IndexFirstStage, indexed_trees
 from pulp_bootfiles.app.tree_identity import tree_digest
 
@@ -156,4 +163,131 @@ def test_tree_only_remote_options_are_refused(option):
     settings = {"url": BASE, "policy": "immediate", "bootloaders": None, "openpgp_keys": None}
     remote = SimpleNamespace(**{**settings, option: "set"})
     with pytest.raises(SyncError, match=f"the remote's {option} apply to tree roots"):
-        IndexFirstStage(remote, _document(_tree()), INDEX_URL)
+        IndexFirstStage(remote, _document(_tree()), INDEX_URL, IndexedOCI)
+
+
+def _kept_tree(edit_manifest=None, **fields):
+    """A tree that came as a v1 artifact: its files and the manifest it is served as."""
+    files = (IndexFile("vmlinuz", "images/pxeboot/vmlinuz", "a" * 64, None),)
+    document = json.loads(
+        build_manifest(
+            [NetbootFile("vmlinuz", "a" * 64, 15, "images/pxeboot/vmlinuz")], release="40"
+        )
+    )
+    document["annotations"]["org.example.producer"] = "x"
+    if edit_manifest:
+        edit_manifest(document)
+    text = json.dumps(document, indent=2)
+    values = dict(
+        treeinfo=None,
+        digest="f" * 64,
+        files=files,
+        manifest_digest=sha256_digest(text.encode()),
+        manifest=text,
+    )
+    values.update(fields)
+    return _tree(**values)
+
+
+@pytest.mark.django_db  # BootFile() asks for the default domain
+def test_a_kept_manifest_reads_back_and_sizes_what_the_index_does_not():
+    (tree,), oci = indexed_trees(BASE, _document(_kept_tree()), INDEX_URL)
+    assert tree.tree.manifest_digest == sha256_digest(tree.tree.manifest.encode())
+    assert tree.boottree().manifest_digest == tree.tree.manifest_digest
+    # An on_demand upstream knows no size; the manifest's layer does.
+    assert tree.size(tree.tree.files[0]) == 15
+    assert not oci
+
+
+def _other_manifest_text(document):
+    document["layers"][0]["digest"] = "sha256:" + "e" * 64
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "tree, message",
+    [
+        (
+            _kept_tree(_other_manifest_text),
+            "does not list the tree's files",
+        ),
+        (
+            _kept_tree(lambda document: document.update(schemaVersion=1)),
+            "schemaVersion is not 2",
+        ),
+        (_kept_tree(manifest=None), "without it"),
+    ],
+    ids=["other-files", "not-netboot", "digest-without-manifest"],
+)
+def test_a_kept_manifest_that_is_not_the_trees_is_refused(tree, message):
+    with pytest.raises(SyncError, match=message) as refused:
+        indexed_trees(BASE, _document(tree), INDEX_URL)
+    assert f"{INDEX_URL}: tree 40/x86_64" in str(refused.value)
+
+
+def test_a_manifest_text_that_is_not_its_digest_is_refused():
+    data = json.loads(_document(_kept_tree()))
+    data["trees"][0]["manifest"] += " "
+    with pytest.raises(NetbootIndexError, match=r"trees\[0\]: 'manifest' is not the manifest"):
+        read_document(json.dumps(data).encode())
+
+
+def _oci_document(**oci):
+    data = json.loads(_document(_kept_tree()))
+    data["oci"] = {"indexes": {}, "signatures": [], "attachments": [], **oci}
+    return json.dumps(data).encode()
+
+
+def test_signatures_and_attachments_read_back():
+    payload = b'{"critical": {}}'
+    digest = sha256_digest(payload)
+    attachment = IndexAttachment(
+        "sha256-" + "1" * 64 + ".sig", "{}", {digest: base64.b64encode(payload).decode()}
+    )
+    signature = IndexSignature(
+        "sha256:" + "1" * 64, "sha256:" + "1" * 64 + "@x", "sha256:" + "2" * 64, "atomic",
+        "A15B79CC8A3A6F53", 1, "skopeo", base64.b64encode(b"signed").decode(),
+    )  # fmt: skip
+    oci = IndexOCI({"40": "{}"}, (signature,), (attachment,))
+    read = read_document(render_index([_kept_tree()], oci))
+    assert read.oci == oci
+
+
+@pytest.mark.parametrize(
+    "oci, message",
+    [
+        ({"indexes": {"../40": "{}"}}, "'indexes' must map releases"),
+        ({"attachments": [{"tag": "latest", "manifest": "{}", "blobs": {}}]}, "'tag'"),
+        (
+            {
+                "attachments": [
+                    {
+                        "tag": "sha256-" + "1" * 64 + ".sig",
+                        "manifest": "{}",
+                        "blobs": {"sha256:" + "3" * 64: "e30="},
+                    }
+                ]
+            },  # fmt: skip
+            "its bytes have another sha256",
+        ),
+        (
+            {
+                "attachments": [
+                    {
+                        "tag": "sha256-" + "1" * 64 + ".sig",
+                        "manifest": "{}",
+                        "blobs": {sha256_digest(b"{}"): "not base64!"},
+                    }
+                ]
+            },  # fmt: skip
+            "is not base64",
+        ),
+        ({"signatures": [{"manifest": "sha256:1"}]}, r"signatures\[0\]"),
+        ({"signatures": "all"}, "'signatures' must be a list"),
+    ],
+    ids=["release", "tag", "blob-digest", "blob-base64", "signature", "signatures"],
+)
+def test_bad_oci_listings_are_refused_naming_the_place(oci, message):
+    with pytest.raises(NetbootIndexError, match=message) as refused:
+        read_document(_oci_document(**oci))
+    assert str(refused.value).startswith(".bootfiles.json: oci")

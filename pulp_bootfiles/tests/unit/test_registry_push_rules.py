@@ -10,11 +10,12 @@ from pulp_glue.bootfiles.netboot.oci import (
     build_index,
     build_manifest,
     sha256_digest,
+    signed_digest,
 )
 from pulp_glue.bootfiles.netboot.oci_read import NetbootRuleError
 
 from pulp_bootfiles.app.constants import TREE_ORIGIN
-from pulp_bootfiles.app.oci.push_in.rules import pushed_trees, signed_digest
+from pulp_bootfiles.app.oci.push_in.rules import pushed_trees
 
 KERNEL = NetbootFile("vmlinuz", "a" * 64, 1234, "images/pxeboot/vmlinuz")
 INITRD = NetbootFile("initrd.img", "b" * 64, 5678, "images/pxeboot/initrd.img")

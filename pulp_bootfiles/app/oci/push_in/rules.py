@@ -9,10 +9,8 @@ version annotation on the index entries) is taken too. A signature pushed as a s
 attachment (`sha256-<hex>.sig`) is taken when it signs a manifest the repository holds.
 """
 
-import re
-
 from pulp_glue.bootfiles.netboot.constants import GOARCH, MEDIA_TYPE, NETBOOT_FORMAT
-from pulp_glue.bootfiles.netboot.oci import os_version
+from pulp_glue.bootfiles.netboot.oci import os_version, signed_digest
 from pulp_glue.bootfiles.netboot.oci_read import (
     IndexListing,
     NetbootRuleError,
@@ -23,15 +21,6 @@ from pulp_glue.bootfiles.netboot.oci_read import (
 )
 
 from pulp_bootfiles.app.oci.trees import NetbootTreeSpec
-
-# How sigstore attachments (cosign, `skopeo copy --sign-by-sigstore`) tag a manifest's signature.
-SIGNATURE_TAG = re.compile(r"sha256-(?P<hex>[0-9a-f]{64})\.sig")
-
-
-def signed_digest(tag):
-    """The digest a sigstore signature tag names ("sha256-<hex>.sig"), None for other tags."""
-    match = SIGNATURE_TAG.fullmatch(tag)
-    return f"sha256:{match['hex']}" if match else None
 
 
 def pushed_trees(tag, data, listed_manifest, family_of):

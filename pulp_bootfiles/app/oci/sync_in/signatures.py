@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 from asgiref.sync import sync_to_async
+from pulp_glue.bootfiles.netboot.oci import signed_digest
 from pulpcore.plugin.exceptions import SyncError
 
 from pulp_bootfiles.app.formats.netboot_index import MAX_ATTACHMENT_BLOB
@@ -23,7 +24,6 @@ from pulp_bootfiles.app.oci.carried_signatures import (
     keep_attachment,
     keep_simple_signature,
 )
-from pulp_bootfiles.app.oci.push_in.rules import signed_digest
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,21 @@ def bearer_token(challenge, auth=None):
 
 def registry_get(api_base, path, auth=None, allow_redirects=True):
     """GET `/v2/<path>`, answering the token challenge as `auth` (None: anonymous)."""
-    url = f"{api_base}/v2/{path}"
-    response = requests.get(url, headers={"Accept": ACCEPT}, timeout=30)
+    return authorized_get(f"{api_base}/v2/{path}", auth, allow_redirects, ACCEPT)
+
+
+def signatures_get(api_base, path, digest, auth=None):
+    """The signature API extension's list of `digest`'s signatures in repository `path`."""
+    return authorized_get(
+        f"{api_base}/extensions/v2/{path}/signatures/{digest}", auth, accept="application/json"
+    )
+
+
+def authorized_get(url, auth=None, allow_redirects=True, accept=ACCEPT):
+    """GET a registry URL, answering the token challenge as `auth` (None: anonymous)."""
+    response = requests.get(url, headers={"Accept": accept}, timeout=30)
     if response.status_code != 401:
         return response
     token = bearer_token(response.headers["WWW-Authenticate"], auth)
-    headers = {"Accept": ACCEPT, "Authorization": f"Bearer {token}"}
+    headers = {"Accept": accept, "Authorization": f"Bearer {token}"}
     return requests.get(url, headers=headers, timeout=30, allow_redirects=allow_redirects)

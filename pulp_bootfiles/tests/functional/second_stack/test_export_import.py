@@ -39,7 +39,16 @@ TAGS = "/pulp/api/v3/content/container/tags/"
 SIGNATURES = "/pulp/api/v3/content/container/signatures/"
 FINISHED = ("completed", "failed", "canceled")
 # What the API shows that is this server's own, not the content's.
-LOCAL_FIELDS = ("pulp_href", "prn", "pulp_created", "pulp_last_updated", "artifact", "treeinfo")
+# What each server has of its own; a tree's `origin` says how it came into that server.
+LOCAL_FIELDS = (
+    "pulp_href",
+    "prn",
+    "pulp_created",
+    "pulp_last_updated",
+    "artifact",
+    "treeinfo",
+    "origin",
+)
 # pulpcore's export task error when a version holds content that was never downloaded.
 ON_DEMAND_REFUSAL = "Remote artifacts cannot be exported."
 
@@ -257,6 +266,8 @@ def test_export_then_import_gives_the_same_trees_files_and_manifests(
     assert_same_version(
         pulp, version, api, latest(api, imported_repository), second_pulp, base_path
     )
+    imported_trees = api.list(TREES, repository_version=latest(api, imported_repository))
+    assert {tree["origin"] for tree in imported_trees} == {"import"}
 
     # A respin changes the x86_64 kernel; the incremental export carries only what is new.
     build_tree(roots["x86_64"], arch="x86_64", salt=name, kernel_version="6.8.5-301.fc40.x86_64")

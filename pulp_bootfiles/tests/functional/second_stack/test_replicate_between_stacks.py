@@ -11,16 +11,33 @@ import time
 import uuid
 
 import requests
+from pulp_glue.bootfiles.netboot.oci import sha256_digest
 
 from pulp_bootfiles.app.compat import REPLICA_SERVES_A_VERSION
-from pulp_bootfiles.tests.functional.conftest import OCI_REMOTES, REPOSITORIES
+from pulp_bootfiles.tests.functional.conftest import OCI_REMOTES, REPOSITORIES, TREES
 from pulp_bootfiles.tests.functional.pulp_api import API
 from pulp_bootfiles.tests.functional.second_stack.conftest import (
     DISTRIBUTIONS,
     FILESYSTEM_DOMAIN,
 )
-from pulp_bootfiles.tests.functional.second_stack.registry_client import registry_get
+from pulp_bootfiles.tests.functional.second_stack.registry_client import (
+    registry_get,
+    signatures_get,
+)
+from pulp_bootfiles.tests.functional.test_chain_of_trust import (  # noqa: F401 (fixtures)
+    keys,
+    signing_service,
+)
 from pulp_bootfiles.tests.functional.test_oci_sync import file_digests, latest, registry_tags
+from pulp_bootfiles.tests.functional.test_same_digests import (  # noqa: F401 (a fixture)
+    cosign_attachment,
+    policies,
+    producer_artifact,
+    push_blob,
+    push_manifest,
+    simple_signatures,
+)
+from pulp_bootfiles.tests.functional.test_serve import REGISTRY
 from pulp_bootfiles.tests.functional.test_serve import registry_get as upstream_registry_get
 
 UPSTREAM_PULPS = "/pulp/api/v3/upstream-pulps/"
@@ -131,3 +148,78 @@ def test_a_second_pulp_replicates_a_bootfiles_distribution(second_pulp, netboot_
     # pulp_container's list still shows it (it is a ContainerDistribution), as its own type.
     (listed,) = api.list(CONTAINER_DISTRIBUTIONS, name=name)
     assert listed["pulp_href"] == distribution["pulp_href"]
+
+
+def test_a_replica_serves_a_pushed_signed_artifact_with_the_primarys_digests(
+    second_pulp,
+    pulp,
+    repository_factory,
+    distribution_factory,
+    signing_service,  # noqa: F811 (the fixture imported above)
+    policies,  # noqa: F811
+):
+    """On another server, as a Katello capsule replicates: the pushed bytes, the simple
+    signatures (the registry's signature extension) and the cosign attachment come along."""
+    salt = uuid.uuid4().hex[:10]
+    repository = repository_factory()
+    distribution = distribution_factory(repository=repository["pulp_href"])
+    base_path = distribution["base_path"]
+    blobs, manifests, pushed = producer_artifact(salt)
+    for data in blobs:
+        push_blob(base_path, data)
+    for reference, data in manifests.items():
+        push_manifest(base_path, reference, data)
+    pulp.run(
+        repository["pulp_href"] + "sign/",
+        {"manifest_signing_service": signing_service["pulp_href"]},
+    )
+    tag, attachment, attachment_blobs = cosign_attachment(
+        policies["pipeline_key"], pushed["40"], f"{REGISTRY}/{base_path}"
+    )
+    for data in attachment_blobs:
+        push_blob(base_path, data)
+    push_manifest(base_path, tag, attachment)
+
+    api = second_pulp.api(FILESYSTEM_DOMAIN)
+    server = api.post(
+        UPSTREAM_PULPS,
+        {
+            "name": f"main-{salt}",
+            "base_url": API,
+            "api_root": "/pulp/",
+            "username": "admin",
+            "password": "password",
+            "policy": "labeled",
+            "q_select": f'name="{distribution["name"]}"',
+        },
+        expect=201,
+    ).json()
+    replicate(api, server)
+
+    def replica_get(path):
+        response = registry_get(
+            second_pulp.stack.api,
+            f"{FILESYSTEM_DOMAIN}/{base_path}/{path}",
+            auth=("admin", "password"),
+        )
+        assert response.status_code == 200, (path, response.text)
+        return response
+
+    for reference, digest in pushed.items():
+        assert sha256_digest(replica_get(f"manifests/{reference}").content) == digest
+    assert replica_get(f"manifests/{tag}").content == attachment
+    for digest in pushed.values():
+        listed = signatures_get(
+            second_pulp.stack.api, f"{FILESYSTEM_DOMAIN}/{base_path}", digest, ("admin", "password")
+        )
+        assert listed.status_code == 200, listed.text
+        replica_signatures = listed.json()["signatures"]
+        assert sorted(s["content"] for s in replica_signatures) == simple_signatures(
+            base_path, digest
+        ), digest
+    (replica,) = api.list(REPOSITORIES, name=distribution["name"])
+    trees = api.list(TREES, repository_version=latest(api, replica))
+    assert {(t["origin"], t["manifest_digest"]) for t in trees} == {
+        ("registry", pushed["40-amd64"]),
+        ("registry", pushed["40-arm64"]),
+    }

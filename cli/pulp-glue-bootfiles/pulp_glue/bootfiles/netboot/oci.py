@@ -159,6 +159,17 @@ def release_tag(release: str) -> str:
     return release
 
 
+# How sigstore attachments (cosign, `skopeo copy --sign-by-sigstore`) tag a manifest's
+# signatures: "sha256-<hex>.sig" beside the manifest "sha256:<hex>".
+SIGNATURE_TAG = re.compile(r"sha256-(?P<hex>[0-9a-f]{64})\.sig")
+
+
+def signed_digest(tag: str) -> str | None:
+    """The digest a sigstore signature tag names ("sha256-<hex>.sig"), None for other tags."""
+    match = SIGNATURE_TAG.fullmatch(tag)
+    return f"sha256:{match['hex']}" if match else None
+
+
 def arch_tag(release: str, arch: str) -> str:
     """The tag of a per-arch manifest, from the tree's arch: ("40", "x86_64") -> "40-amd64"."""
     _check_release(release)
