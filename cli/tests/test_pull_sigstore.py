@@ -16,7 +16,7 @@ from pulp_glue.bootfiles import pull as pulling
 from pulp_glue.bootfiles.netboot.oci import sha256_digest
 from pulp_glue.bootfiles.pull import PullError, pull, signatures, sigstore
 from pulp_glue.bootfiles.pull.registry import Fetched, Reference, RegistryError
-from pulp_glue.bootfiles.pull.signatures import PolicyError, SignatureRefused
+from pulp_glue.bootfiles.pull.signatures import Accepted, PolicyError, SignatureRefused
 
 FIXTURES = Path(__file__).parent / "sigstore_fixtures"
 SIGNED = sha256_digest((FIXTURES / "manifest.json").read_bytes())  # what both fixtures sign
@@ -102,6 +102,8 @@ def policy(tmp_path, **requirement):
 
 COSIGN_PUB = str(FIXTURES / "cosign.pub")
 OTHER_PUB = str(FIXTURES / "cosign2.pub")
+# What judge says accepted, naming the key as a refusal does.
+BY_COSIGN_PUB = Accepted("sigstoreSigned", f"{COSIGN_PUB} (ECDSA P-256, sha256:c87a79018f346cc0)")
 
 
 COSIGN, SKOPEO = "cosign-signed.signature", "skopeo-signed-with-tag.signature"
@@ -137,7 +139,7 @@ def test_cosign_and_containers_image_signatures(tmp_path, fixture, reference, id
     source = signed_source(fixture_layer(fixture))
     ref = Reference.parse(reference)
     if accepted:
-        signatures.judge(judged, ref, SIGNED, source)
+        assert signatures.judge(judged, ref, SIGNED, source) == (BY_COSIGN_PUB,)
         return
     with pytest.raises(SignatureRefused) as refused:
         signatures.judge(judged, ref, SIGNED, source)
@@ -163,16 +165,17 @@ def test_another_key_refuses_naming_the_key_and_the_digest(tmp_path):
 @pytest.mark.parametrize(
     "keys, name",
     [
-        ({"keyData": base64.b64encode((FIXTURES / "cosign.pub").read_bytes()).decode()}, None),
-        ({"keyPaths": [OTHER_PUB, COSIGN_PUB]}, None),
-        ({"keyDatas": [base64.b64encode((FIXTURES / "cosign2.pub").read_bytes()).decode()]}, 1),
+        ({"keyData": base64.b64encode((FIXTURES / "cosign.pub").read_bytes()).decode()}, "keyData"),
+        ({"keyPaths": [OTHER_PUB, COSIGN_PUB]}, COSIGN_PUB),
+        ({"keyDatas": [base64.b64encode((FIXTURES / "cosign2.pub").read_bytes()).decode()]}, None),
     ],
 )
 def test_key_sources(tmp_path, keys, name):
     judged = policy(tmp_path, **keys)
     source = signed_source(fixture_layer("skopeo-signed-with-tag.signature"))
-    if name is None:
-        signatures.judge(judged, Reference.parse(SKOPEO_NAME), SIGNED, source)
+    if name is not None:
+        (accepted,) = signatures.judge(judged, Reference.parse(SKOPEO_NAME), SIGNED, source)
+        assert accepted.key == f"{name} (ECDSA P-256, sha256:c87a79018f346cc0)"
         return
     with pytest.raises(SignatureRefused, match=r"accepted by keyDatas\[0\] \(ECDSA P-256, sha"):
         signatures.judge(judged, Reference.parse(SKOPEO_NAME), SIGNED, source)
@@ -373,7 +376,11 @@ def test_attachments_are_fetched_only_for_a_sigstore_requirement(tmp_path):
     path.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
     source = signed_source(fixture_layer("skopeo-signed-with-tag.signature"))
     source.manifest = None  # not called
-    signatures.judge(signatures.load_policy(path), Reference.parse(SKOPEO_NAME), SIGNED, source)
+    accepted = signatures.judge(
+        signatures.load_policy(path), Reference.parse(SKOPEO_NAME), SIGNED, source
+    )
+    assert accepted == (Accepted("insecureAcceptAnything"),)
+    assert str(accepted[0]) == "insecureAcceptAnything"
 
 
 # The whole pull, with the in-memory registry of test_pull_rules: a refusal writes nothing.

@@ -16,6 +16,7 @@ hold.
 
 import base64
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from pysequoia import Cert, verify
@@ -41,6 +42,19 @@ class SignatureRefused(Exception):
 
 class PolicyError(ValueError):
     """The policy file cannot be used; the message names it and the problem."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A requirement that held, and the key whose signature it took (none for
+    insecureAcceptAnything): a signedBy certificate's fingerprint and first user ID, or a
+    sigstoreSigned public key as `sigstore.PublicKey` names it."""
+
+    requirement: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.requirement} by {self.key}" if self.key else self.requirement
 
 
 def load_policy(path: Path) -> dict:
@@ -72,10 +86,11 @@ def requirements(policy: dict, registry: str, repository: str) -> list:
     return policy.get("default", [])
 
 
-def judge(policy, reference, digest: str, source) -> None:
+def judge(policy, reference, digest: str, source) -> tuple[Accepted, ...]:
     """Raise SignatureRefused unless every requirement for `reference` accepts manifest
-    `digest`. `source` is the Registry: its simple signatures (`signatures(digest)`) are
-    fetched for a signedBy requirement, its sigstore attachments for a sigstoreSigned one."""
+    `digest`; return what each requirement accepted. `source` is the Registry: its simple
+    signatures (`signatures(digest)`) are fetched for a signedBy requirement, its sigstore
+    attachments for a sigstoreSigned one."""
     found = requirements(policy, reference.registry, reference.repository)
     if not found:
         raise SignatureRefused(f"{policy['_path']}: no requirement applies to {reference}")
@@ -89,21 +104,35 @@ def judge(policy, reference, digest: str, source) -> None:
                 fetched[kind] = sigstore.attachments(source, digest)
         return fetched[kind]
 
+    accepted = []
     for requirement in found:
         kind = requirement.get("type")
         if kind == "insecureAcceptAnything":
-            continue
-        if kind == "reject":
+            key = None
+        elif kind == "reject":
             raise SignatureRefused(f"{policy['_path']}: {reference} is rejected by the policy")
-        if kind == "signedBy":
-            _signed_by(requirement, policy["_path"], reference, digest, signatures(kind))
+        elif kind == "signedBy":
+            key = _signed_by(requirement, policy["_path"], reference, digest, signatures(kind))
         elif kind == "sigstoreSigned":
             keys = _sigstore_keys(requirement, policy["_path"])
-            _sigstore_signed(requirement, keys, reference, digest, signatures(kind))
+            key = _sigstore_signed(requirement, keys, reference, digest, signatures(kind))
         else:
             raise SignatureRefused(
                 f"{policy['_path']}: requirement type {kind!r} is not supported by this pull"
             )
+        accepted.append(Accepted(kind, key))
+    return tuple(accepted)
+
+
+def sigstore_keys(policy, reference) -> list:
+    """The public keys of every sigstoreSigned requirement for `reference` (PublicKeys)."""
+    found = requirements(policy, reference.registry, reference.repository)
+    return [
+        key
+        for requirement in found
+        if requirement.get("type") == "sigstoreSigned"
+        for key in _sigstore_keys(requirement, policy["_path"])
+    ]
 
 
 def _keys(requirement, path) -> list:
@@ -124,7 +153,8 @@ def _keys(requirement, path) -> list:
     return certs
 
 
-def _signed_by(requirement, path, reference, digest, signatures) -> None:
+def _signed_by(requirement, path, reference, digest, signatures) -> str:
+    """The accepting certificate: its fingerprint and first user ID."""
     if not signatures:
         raise SignatureRefused(f"{reference}: a signature is required, but {digest} has none")
     certs = _keys(requirement, path)
@@ -137,9 +167,16 @@ def _signed_by(requirement, path, reference, digest, signatures) -> None:
             continue
         problem = _claims_problem(result.bytes, requirement, reference, digest)
         if problem is None:
-            return
+            return _certificate(certs, result.valid_sigs[0].certificate)
         problems.append(problem)
     raise SignatureRefused(f"{reference} ({digest}): no signature is accepted: {problems}")
+
+
+def _certificate(certs, fingerprint: str) -> str:
+    for cert in certs:
+        if cert.fingerprint == fingerprint and cert.user_ids:
+            return f"{fingerprint} ({cert.user_ids[0]})"
+    return fingerprint
 
 
 def _claims_problem(payload: bytes, requirement, reference, digest) -> str | None:
@@ -202,7 +239,8 @@ def _non_empty_list(value, field) -> None:
         raise ValueError(f"{field} is not a list of one or more entries")
 
 
-def _sigstore_signed(requirement, keys, reference, digest, attachments) -> None:
+def _sigstore_signed(requirement, keys, reference, digest, attachments) -> str:
+    """The accepting key, as `sigstore.PublicKey` names it."""
     named = ", ".join(str(key) for key in keys)
     if not attachments:
         raise SignatureRefused(
@@ -211,32 +249,40 @@ def _sigstore_signed(requirement, keys, reference, digest, attachments) -> None:
         )
     problems = []
     for attachment in attachments:
-        problem = _attachment_problem(attachment, keys, requirement, reference, digest)
+        problem, key = _attachment_problem(attachment, keys, requirement, reference, digest)
         if problem is None:
-            return
+            return str(key)
         problems.append(problem)
     raise SignatureRefused(
         f"{reference} ({digest}): no sigstore signature is accepted by {named}: {problems}"
     )
 
 
-def _attachment_problem(attachment, keys, requirement, reference, digest) -> str | None:
-    """As containers/image: the signature first, then the payload, its digest, its identity."""
-    if attachment.signature is None:
-        return f"it has no {sigstore.SIGNATURE_ANNOTATION} annotation"
+def _attachment_problem(attachment, keys, requirement, reference, digest):
+    """(problem or None, the key that verified the signature or None), as containers/image
+    checks: the signature first, then the payload, its digest, its identity."""
     try:
-        signature = sigstore.decode_signature(attachment.signature)
+        key = verifying_key(attachment, keys)
     except ValueError as exc:
-        return str(exc)
-    if not any(key.verifies(attachment.payload, signature) for key in keys):
-        return "not signed by a key of the policy"
+        return str(exc), None
+    if key is None:
+        return "not signed by a key of the policy", None
     try:
         signed_digest, signed_reference = sigstore.claims(attachment.payload)
     except sigstore.PayloadError as exc:
-        return str(exc)
+        return str(exc), key
     if signed_digest != digest:
-        return f"it signs manifest {signed_digest}"
-    return _identity_problem(requirement.get("signedIdentity"), reference, signed_reference)
+        return f"it signs manifest {signed_digest}", key
+    return _identity_problem(requirement.get("signedIdentity"), reference, signed_reference), key
+
+
+def verifying_key(attachment, keys):
+    """The first of `keys` whose signature the attachment's annotation is, or None; a
+    ValueError says why the attachment has no signature to check."""
+    if attachment.signature is None:
+        raise ValueError(f"it has no {sigstore.SIGNATURE_ANNOTATION} annotation")
+    signature = sigstore.decode_signature(attachment.signature)
+    return next((key for key in keys if key.verifies(attachment.payload, signature)), None)
 
 
 def _repository(name: str) -> str:
