@@ -13,6 +13,7 @@ import re
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
 
@@ -25,6 +26,9 @@ _REPOSITORY = re.compile(
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
 )
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# Pages of a tag list followed at most (a registry that links in a circle ends here).
+MAX_TAG_PAGES = 1000
 
 
 class RegistryError(Exception):
@@ -147,6 +151,28 @@ class Registry:
             self._token = body.get("token") or body["access_token"]
         except (ValueError, KeyError, AttributeError) as exc:
             raise RegistryError(f"{fields['realm']}: the answer holds no token") from exc
+
+    def tags(self) -> list[str]:
+        """Every tag of the repository (`/v2/<name>/tags/list`), following the registry's
+        `Link: <...>; rel="next"` pages."""
+        url: str | None = f"{self.base}/v2/{self.reference.repository}/tags/list"
+        found: list[str] = []
+        for _ in range(MAX_TAG_PAGES):
+            if url is None:
+                return found
+            response = self._get(url)
+            if response.status_code != 200:
+                raise RegistryError(f"{url}: HTTP {response.status_code}")
+            try:
+                listed = response.json().get("tags") or []
+                if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+                    raise TypeError("'tags' is not a list of strings")
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise RegistryError(f"{url}: not a tag list ({exc})") from exc
+            found.extend(listed)
+            link = _NEXT_LINK.search(response.headers.get("Link", ""))
+            url = urljoin(url, link.group(1)) if link else None
+        raise RegistryError(f"{url}: more than {MAX_TAG_PAGES} pages of tags")
 
     @t.overload
     def manifest(self, reference: str, accept: t.Sequence[str]) -> Fetched: ...

@@ -135,6 +135,17 @@ def sigstore_keys(policy, reference) -> list:
     ]
 
 
+def signed_by_certs(policy, reference) -> list:
+    """The OpenPGP certificates of every signedBy requirement for `reference` (pysequoia)."""
+    found = requirements(policy, reference.registry, reference.repository)
+    return [
+        cert
+        for requirement in found
+        if requirement.get("type") == "signedBy"
+        for cert in _keys(requirement, policy["_path"])
+    ]
+
+
 def _keys(requirement, path) -> list:
     if requirement.get("keyType") != "GPGKeys":
         raise PolicyError(f"{path}: signedBy keyType {requirement.get('keyType')!r} unsupported")
@@ -167,12 +178,13 @@ def _signed_by(requirement, path, reference, digest, signatures) -> str:
             continue
         problem = _claims_problem(result.bytes, requirement, reference, digest)
         if problem is None:
-            return _certificate(certs, result.valid_sigs[0].certificate)
+            return describe_cert(certs, result.valid_sigs[0].certificate)
         problems.append(problem)
     raise SignatureRefused(f"{reference} ({digest}): no signature is accepted: {problems}")
 
 
-def _certificate(certs, fingerprint: str) -> str:
+def describe_cert(certs, fingerprint: str) -> str:
+    """`<fingerprint> (<first user ID>)` of the certificate of `certs` with that fingerprint."""
     for cert in certs:
         if cert.fingerprint == fingerprint and cert.user_ids:
             return f"{fingerprint} ({cert.user_ids[0]})"
