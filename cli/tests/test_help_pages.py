@@ -61,6 +61,7 @@ def test_the_expected_commands_exist() -> None:
         "bootfiles repository content list",
         "bootfiles distribution create",
         "bootfiles distribution show",
+        "bootfiles distribution verify",
         "bootfiles content list",
         "bootfiles content show",
         "bootfiles content --type tree list",
@@ -113,6 +114,12 @@ def test_access_help(no_api: None, args: list[str]) -> None:
             [],
         ),
         (["distribution", "update"], ["--kernel-args", "--boot-origin"], []),
+        (
+            ["distribution", "verify"],
+            ["--name", "--policy", "--registry", "--plain-http", "--tls-verify / --no-tls-verify"]
+            + ["Exit status: 0 when", "3 when it refuses any"],
+            ["--base-path"],
+        ),
         (["content", "list"], ["--type", "--arch", "--release", "--name", "--family"], []),
         (["content", "show"], ["--href"], []),
         (["repository", "content", "list"], ["--type", "--arch", "--version"], []),

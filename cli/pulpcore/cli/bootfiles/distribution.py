@@ -28,6 +28,7 @@ from pulp_cli.generic import (
     type_option,
     update_command,
 )
+from pulpcore.cli.bootfiles.distribution_verify import verify_command
 
 translation = get_translation(__package__)
 _ = translation.gettext
@@ -108,3 +109,4 @@ distribution.add_command(
 distribution.add_command(destroy_command(decorators=lookup_options))
 distribution.add_command(label_command(decorators=nested_lookup_options))
 distribution.add_command(role_command(decorators=lookup_options))
+distribution.add_command(verify_command)
