@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import yaml
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pysequoia import SignatureMode, Tsk, sign
@@ -178,10 +179,14 @@ def test_without_a_policy_what_is_signed_and_by_whom(registry, openpgp):
     for report in reports:
         assert (report.verdict, report.accepted_by, report.refusal) == (None, (), None)
         assert all(s.verified_by is None for s in report.simple_signatures)
-    as_json = json.loads(json.dumps(found["40-amd64"].as_dict()))
-    assert as_json["sigstore_signatures"] == [
+    plain = found["40-amd64"].as_dict()
+    assert plain["sigstore_signatures"] == [
         {"identity": f"{REPOSITORY}:40-amd64", "verified_by": None}
     ]
+    assert plain["simple_signatures"] == [
+        {"issuers": [openpgp["stranger"][2]], "verified_by": None}
+    ]
+    assert yaml.safe_load(yaml.safe_dump(plain)) == plain  # no tuples, which YAML would tag
 
 
 def test_signed_by_accepts_one_tag_and_refuses_the_others(registry, openpgp, tmp_path):

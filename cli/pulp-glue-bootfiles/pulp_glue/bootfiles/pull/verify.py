@@ -70,7 +70,8 @@ class TagReport:
     refusal: str | None = None
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Plain dicts, lists and strings, for JSON or YAML (which would tag a tuple)."""
+        return dataclasses.asdict(self, dict_factory=_plain_dict)
 
 
 def verify(
@@ -118,6 +119,10 @@ def netboot_tags(tags) -> list[str]:
         if parts is not None and (parts[1] is not None or parts[0] in releases):
             chosen.append(tag)
     return sorted(set(chosen))
+
+
+def _plain_dict(items) -> dict:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in items}
 
 
 def _report(source, reference: Reference, policy, keys) -> TagReport:
