@@ -97,7 +97,15 @@ def empty_distributed(repository_factory, distribution_factory):
 
 
 def test_skopeo_copy_all_pushes_a_pipelines_index_into_trees_served_as_pushed(
-    fixture_server, empty_distributed, pulp, tmp_path
+    fixture_server,
+    empty_distributed,
+    pulp,
+    tmp_path,
+    repository_factory,
+    remote_factory,
+    oci_remote_factory,
+    distribution_factory,
+    sync,
 ):
     # What the Foreman pipeline publishes (podman's v1: the version annotation on the index
     # entries only, no source paths), which Pulp would serve rebuilt had it synced it.
@@ -153,6 +161,22 @@ def test_skopeo_copy_all_pushes_a_pipelines_index_into_trees_served_as_pushed(
     client = OrasClient(hostname=REGISTRY, insecure=True)
     pulled = client.pull(target=f"{REGISTRY}/{base_path}:44-arm64", outdir=str(tmp_path / "o"))
     assert {p.rsplit("/", 1)[-1]: file_sha256(p) for p in pulled} == published["aarch64"]
+
+    # Copies serve the pushed bytes too: podman's v1 under the spec's tags is kept as it is by
+    # a capsule (HTTP) and an OCI sync, not rebuilt as Pulp's own v1.
+    pushed = {
+        tag: sha256_digest(registry_get(base_path, tag).content) for tag in tags_of(base_path)
+    }
+    for remote in (
+        remote_factory(f"{CONTENT}/pulp/content/{base_path}/"),
+        oci_remote_factory(API, base_path),
+    ):
+        copy = repository_factory()
+        sync(copy, remote, mirror=True)
+        copied = distribution_factory(repository=copy["pulp_href"])["base_path"]
+        assert {
+            tag: sha256_digest(registry_get(copied, tag).content) for tag in tags_of(copied)
+        } == pushed
 
     # Pushing the same again changes nothing.
     again = skopeo_copy(
