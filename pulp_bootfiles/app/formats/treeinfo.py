@@ -53,14 +53,22 @@ class Treeinfo:
     raw_version: str
 
 
+def is_safe_release(release: str) -> bool:
+    """
+    A release can be a path component in Pulp (`<release>/<arch>/`) and in a remote's URL.
+
+    A leading dot is refused too: `.bootfiles.json` and such names at the distribution root
+    are the plugin's own (formats.netboot_index).
+    """
+    return not release.startswith(".") and bool(_SAFE_COMPONENT.fullmatch(release))
+
+
 def parse_treeinfo(data: bytes, source=".treeinfo") -> Treeinfo:
     """Parse the bytes of a `.treeinfo`; raises TreeinfoError naming `source` and the problem."""
     ini = _Ini(data, source)
     raw_version = ini.header_version()
     release = ini.require("release version", ("release", "version"), ("general", "version"))
-    # A leading dot is refused too: `.bootfiles.json` and such names at the distribution root
-    # are the plugin's own (formats.netboot_index).
-    if release.startswith(".") or not _SAFE_COMPONENT.fullmatch(release):
+    if not is_safe_release(release):
         raise ini.error(f"release version {release!r} is not a safe path component")
     arch = ini.require("tree arch", ("tree", "arch"), ("general", "arch"))
     if arch not in SUPPORTED_ARCHES:
