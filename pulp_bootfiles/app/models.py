@@ -141,7 +141,8 @@ class BootTree(Content):
 
 class BootfilesRemote(Remote, AutoAddObjPermsMixin):
     """
-    A Fedora-style tree to sync from: `url` is the tree root that holds `.treeinfo`.
+    A Fedora-style tree to sync from: `url` is the tree root that holds `.treeinfo`, or a
+    matrix of tree roots when it holds `{release}` and/or `{arch}` (`formats.tree_matrix`).
 
     Fields:
         bootloaders (dict): Which files to extract from which packages, per tree arch:
@@ -149,12 +150,19 @@ class BootfilesRemote(Remote, AutoAddObjPermsMixin):
             defaults in `pulp_glue.bootfiles.netboot.constants.DEFAULT_BOOTLOADERS`.
         openpgp_keys (str): ASCII-armored OpenPGP public keys; when set, every package a sync
             extracts from must carry a valid header signature by one of them.
+        releases (list): The values of `{release}` in `url`; null when it has none.
+        arches (list): The values of `{arch}` in `url` (SUPPORTED_ARCHES); null when it has none.
+        skip_missing (bool): A matrix cell whose `.treeinfo` answers 404 is skipped (and named
+            in the task's progress reports) instead of failing the sync.
     """
 
     TYPE = "bootfiles"
 
     bootloaders = models.JSONField(null=True)
     openpgp_keys = models.TextField(null=True)
+    releases = fields.ArrayField(models.TextField(), null=True)
+    arches = fields.ArrayField(models.TextField(), null=True)
+    skip_missing = models.BooleanField(default=False)
 
     @property
     def download_factory(self):

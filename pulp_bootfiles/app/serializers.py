@@ -31,6 +31,7 @@ from pulpcore.plugin.util import get_domain
 from rest_framework import serializers
 
 from pulp_bootfiles.app.formats.openpgp import Keyring, KeyringError
+from pulp_bootfiles.app.formats.tree_matrix import MatrixError, check_matrix
 from pulp_bootfiles.app.models import (
     BootFile,
     BootfilesDistribution,
@@ -226,7 +227,41 @@ class BootfilesRemoteSerializer(RemoteSerializer):
         help_text=_(
             "URL of the tree root, the directory that holds '.treeinfo'; or of another Pulp's "
             "bootfiles distribution ('<content origin>/pulp/content/<base_path>/'), whose "
-            "'.bootfiles.json' lists the trees to sync, all of them (a capsule)."
+            "'.bootfiles.json' lists the trees to sync, all of them (a capsule). With "
+            "'{release}' and/or '{arch}' in its path it names a matrix of tree roots, one per "
+            "value of 'releases' and 'arches', all synced by one sync "
+            "('https://mirror.example/fedora/linux/releases/{release}/Everything/{arch}/os/')."
+        ),
+    )
+    releases = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "The releases to fill '{release}' of the URL in with, e.g. ['41', '42']; each a safe "
+            "path component. Null (the default) when the URL has no '{release}'."
+        ),
+    )
+    arches = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "The arches to fill '{arch}' of the URL in with, of %(arches)s. Null (the default) "
+            "when the URL has no '{arch}'."
+        )
+        % {"arches": ", ".join(SUPPORTED_ARCHES)},
+    )
+    skip_missing = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "When true, a tree of the matrix whose '.treeinfo' is not there upstream (404, an "
+            "arch a release never had) is skipped and named in the task's progress reports "
+            "(code 'sync.matrix.skipped'); when false (the default) it fails the sync. Any other "
+            "problem fails the sync either way."
         ),
     )
     policy = serializers.ChoiceField(
@@ -325,8 +360,31 @@ class BootfilesRemoteSerializer(RemoteSerializer):
                     names.add(name)
         return value
 
+    def validate(self, data):
+        """The URL's placeholders and the lists that fill them in must match
+        (`formats.tree_matrix`); a partial update is checked with the remote's other values."""
+        data = super().validate(data)
+
+        def value(field):
+            if field in data:
+                return data[field]
+            return getattr(self.instance, field, None)
+
+        try:
+            check_matrix(value("url") or "", value("releases"), value("arches"))
+        except MatrixError as exc:
+            raise serializers.ValidationError({exc.field: str(exc)}) from exc
+        return data
+
     class Meta:
-        fields = RemoteSerializer.Meta.fields + ("bootloaders", "openpgp_keys", "openpgp_key_ids")
+        fields = RemoteSerializer.Meta.fields + (
+            "bootloaders",
+            "openpgp_keys",
+            "openpgp_key_ids",
+            "releases",
+            "arches",
+            "skip_missing",
+        )
         model = BootfilesRemote
 
 

@@ -24,7 +24,12 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class MatrixError(ValueError):
-    """A URL and lists that do not make a matrix; the message says what is wrong."""
+    """A URL and lists that do not make a matrix; the message says what is wrong, and `field`
+    which of the remote's fields it is about ("url", "releases" or "arches")."""
+
+    def __init__(self, message, field="url"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,12 @@ def check_matrix(url: str, releases, arches) -> frozenset:
         if placeholder not in used:
             raise MatrixError(f"{field} is set but the URL has no {{{placeholder}}} to fill in")
         if not values:
-            raise MatrixError(f"{field} is empty; list at least one or leave it unset")
+            raise MatrixError(f"{field} is empty; list at least one or leave it unset", field)
         duplicates = sorted({value for value in values if values.count(value) > 1})
         if duplicates:
-            raise MatrixError(f"{field} lists {', '.join(duplicates)} more than once")
+            raise MatrixError(f"{field} lists {', '.join(duplicates)} more than once", field)
         for value in values:
-            check(value)
+            check(value, field)
     return used
 
 
@@ -117,14 +122,17 @@ def _fill(url, release, arch):
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], url)
 
 
-def _check_release(release):
+def _check_release(release, field):
     if not isinstance(release, str) or not is_safe_release(release):
         raise MatrixError(
             f"release {release!r} is not a safe path component (letters, digits, '.', '_', "
-            "'-'; not starting with '.')"
+            "'-'; not starting with '.')",
+            field,
         )
 
 
-def _check_arch(arch):
+def _check_arch(arch, field):
     if arch not in SUPPORTED_ARCHES:
-        raise MatrixError(f"unknown arch {arch!r}; expected one of {', '.join(SUPPORTED_ARCHES)}")
+        raise MatrixError(
+            f"unknown arch {arch!r}; expected one of {', '.join(SUPPORTED_ARCHES)}", field
+        )

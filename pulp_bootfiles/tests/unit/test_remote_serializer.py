@@ -84,3 +84,74 @@ def test_openpgp_keys_accepted_and_blank_means_none():
 )
 def test_openpgp_keys_refused(openpgp_keys, message):
     assert message in str(keys_result(openpgp_keys).errors.get("openpgp_keys", ""))
+
+
+MATRIX_URL = "https://mirror.invalid/fedora/{release}/Everything/{arch}/os/"
+
+
+def matrix_errors(**fields):
+    serializer = BootfilesRemoteSerializer(data={"name": "n", "url": MATRIX_URL, **fields})
+    serializer.is_valid()
+    return serializer.errors
+
+
+def test_matrix_accepted():
+    serializer = BootfilesRemoteSerializer(
+        data={
+            "name": "n",
+            "url": MATRIX_URL,
+            "releases": ["41", "42"],
+            "arches": ["x86_64", "aarch64"],
+            "skip_missing": True,
+        }
+    )
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["releases"] == ["41", "42"]
+    assert serializer.validated_data["skip_missing"] is True
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"arches": ["x86_64"]}, "url", "the URL has {release} but releases is not set"),
+        ({"releases": ["41"]}, "url", "the URL has {arch} but arches is not set"),
+        ({"releases": [], "arches": ["x86_64"]}, "releases", "releases is empty"),
+        ({"releases": ["41", "41"], "arches": ["x86_64"]}, "releases", "lists 41 more than"),
+        ({"releases": ["41"], "arches": ["amd64"]}, "arches", "unknown arch 'amd64'"),
+        ({"releases": ["../x"], "arches": ["x86_64"]}, "releases", "not a safe path component"),
+        (
+            {"url": "https://m.invalid/41/x86_64/", "releases": ["41"]},
+            "url",
+            "releases is set but the URL has no {release}",
+        ),
+        ({"url": "https://m.invalid/{foo}/"}, "url", "unknown placeholder {foo}"),
+    ],
+)
+def test_matrix_refused(fields, field, message):
+    assert message in str(matrix_errors(**fields).get(field, ""))
+
+
+def test_matrix_checked_on_partial_update():
+    """A PATCH that changes one of url, releases, arches is checked with the stored others."""
+    create = BootfilesRemoteSerializer(
+        data={"name": "matrix", "url": MATRIX_URL, "releases": ["41"], "arches": ["x86_64"]}
+    )
+    assert create.is_valid(), create.errors
+    remote = create.save()
+    drop_url = BootfilesRemoteSerializer(
+        remote, data={"url": "https://m.invalid/41/x86_64/"}, partial=True
+    )
+    assert not drop_url.is_valid()
+    assert "releases is set but the URL has no {release}" in str(drop_url.errors["url"])
+    unset_arches = BootfilesRemoteSerializer(remote, data={"arches": None}, partial=True)
+    assert not unset_arches.is_valid()
+    assert "the URL has {arch} but arches is not set" in str(unset_arches.errors["url"])
+    more = BootfilesRemoteSerializer(remote, data={"releases": ["41", "42"]}, partial=True)
+    assert more.is_valid(), more.errors
+
+
+def test_plain_url_keeps_no_lists():
+    serializer = BootfilesRemoteSerializer(data={"name": "n", "url": "https://m.invalid/t/"})
+    assert serializer.is_valid(), serializer.errors
+    remote = serializer.save()
+    assert (remote.releases, remote.arches, remote.skip_missing) == (None, None, False)
