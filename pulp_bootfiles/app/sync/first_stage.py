@@ -1,6 +1,7 @@
 """The first stage of a tree sync: `.treeinfo`, its images, the bootloaders, then the tree."""
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from pulpcore.plugin.stages import DeclarativeArtifact, DeclarativeContent, Stag
 from pulp_bootfiles.app.constants import TREE_ORIGIN, TREEINFO_NAME, default_bootloaders
 from pulp_bootfiles.app.formats.kernel import read_kernel_version
 from pulp_bootfiles.app.formats.openpgp import Keyring
+from pulp_bootfiles.app.formats.tree_matrix import check_cell
 from pulp_bootfiles.app.formats.treeinfo import MAX_TREEINFO_SIZE, parse_treeinfo
 from pulp_bootfiles.app.models import BootFile, BootTree
 from pulp_bootfiles.app.sync import boot_iso_check
@@ -27,15 +29,32 @@ log = logging.getLogger(__name__)
 class BootTreeFirstStage(Stage):
     """Emit the BootFiles of the remote's tree, wait until they are saved, then its BootTree."""
 
-    def __init__(self, remote, repository, treeinfo_download=None):
+    def __init__(self, remote, repository, treeinfo_download=None, cell=None, metadata_slot=None):
+        """
+        `treeinfo_download`: the `.treeinfo`, when `sync.source` or `sync.matrix` fetched it.
+        `cell`: the `formats.tree_matrix.Cell` this tree is (its URL, the release and arch its
+        `.treeinfo` must name), when the remote's URL is a matrix; else the tree is the URL's.
+        `metadata_slot`: an async context manager held while the tree's metadata and packages
+        are read (a matrix bounds how many trees do that at once).
+        """
         super().__init__()
         self.remote = remote
         self.repository = repository
         self.deferred = remote.policy != Remote.IMMEDIATE
-        self.treeinfo_download = treeinfo_download  # when `sync.source` fetched it already
+        self.treeinfo_download = treeinfo_download
+        self.cell = cell
+        self.base_url = cell.url if cell else remote.url
+        self.metadata_slot = metadata_slot or contextlib.nullcontext()
 
     async def run(self):
-        treeinfo_url = tree_url(self.remote.url, TREEINFO_NAME)
+        async with self.metadata_slot:
+            treeinfo, download, treeinfo_url = await self._treeinfo()
+            file_dcs, bootloader_dcs, bootloaders = await self._files(treeinfo)
+        files = [await dc.resolution() for dc in file_dcs + bootloader_dcs]
+        await self._emit_tree(treeinfo, download, treeinfo_url, files, bootloaders)
+
+    async def _treeinfo(self):
+        treeinfo_url = tree_url(self.base_url, TREEINFO_NAME)
         async with ProgressReport(
             message="Downloading .treeinfo", code="sync.downloading.treeinfo", total=1
         ) as progress:
@@ -45,8 +64,13 @@ class BootTreeFirstStage(Stage):
             treeinfo = parse_or_fail(
                 parse_treeinfo, Path(download.path).read_bytes(), TREEINFO_NAME
             )
+            if self.cell is not None:
+                parse_or_fail(check_cell, self.cell, treeinfo.release, treeinfo.arch, treeinfo_url)
             await progress.aincrement()
+        return treeinfo, download, treeinfo_url
 
+    async def _files(self, treeinfo):
+        """Put the images, then the bootloaders, into the pipeline; return their DCs."""
         # Images go first so that their downloads run while bootloaders are extracted.
         sizes = await self._announced_sizes(treeinfo) if self.deferred else {}
         file_dcs = [
@@ -58,7 +82,7 @@ class BootTreeFirstStage(Stage):
             self.remote,
             treeinfo,
             self._selection(treeinfo),
-            self.remote.url,
+            self.base_url,
             previous_tree=await sync_to_async(self._current_tree)(treeinfo),
             keyring=parse_or_fail(_keyring, self.remote.openpgp_keys),
         )
@@ -67,8 +91,10 @@ class BootTreeFirstStage(Stage):
         await _warn_revoked(dc.content for dc in bootloader_dcs)
         for dc in bootloader_dcs:
             await self.put(dc)
-        files = [await dc.resolution() for dc in file_dcs + bootloader_dcs]
+        return file_dcs, bootloader_dcs, bootloaders
 
+    async def _emit_tree(self, treeinfo, download, treeinfo_url, files, bootloaders):
+        """The BootTree, once its files are saved, linked to them."""
         tree_dc = self._tree(treeinfo, download, treeinfo_url, files, bootloaders.repodata_checksum)
         tree_dc.content.kernel_version = await sync_to_async(_kernel_version)(treeinfo, files)
         record, warnings = await sync_to_async(boot_iso_check.check_boot_iso)(treeinfo, files)
@@ -107,7 +133,7 @@ class BootTreeFirstStage(Stage):
         """
         paths = [image.path for image in treeinfo.images]
         sizes = await asyncio.gather(
-            *(announced_size(self.remote, tree_url(self.remote.url, path)) for path in paths)
+            *(announced_size(self.remote, tree_url(self.base_url, path)) for path in paths)
         )
         unknown = [path for path, size in zip(paths, sizes, strict=True) if size is None]
         if unknown:
@@ -126,7 +152,7 @@ class BootTreeFirstStage(Stage):
         )
         artifact = DeclarativeArtifact(
             artifact=Artifact(sha256=image.sha256, size=size),
-            url=tree_url(self.remote.url, image.path),
+            url=tree_url(self.base_url, image.path),
             relative_path=bootfile.content_path,
             remote=self.remote,
             deferred_download=self.deferred,
@@ -144,7 +170,7 @@ class BootTreeFirstStage(Stage):
             build_timestamp=treeinfo.build_timestamp,
             digest=tree_digest(artifact.sha256, files),
             repodata_checksum=repodata_checksum,
-            source_url=self.remote.url,
+            source_url=self.base_url,
             origin=TREE_ORIGIN.TREE,
         )
         d_artifact = DeclarativeArtifact(

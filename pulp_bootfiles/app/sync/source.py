@@ -1,5 +1,6 @@
 """
-What a tree remote's URL points at: a tree root (`.treeinfo`) or a Pulp distribution root.
+What a tree remote's URL points at: a matrix of tree roots (`{release}`, `{arch}`), a tree root
+(`.treeinfo`) or a Pulp distribution root.
 
 `.treeinfo` is asked for first, so an ordinary tree sync makes the same requests as before.
 Only when it answers 404 is `.bootfiles.json` asked for; a distribution's root never holds a
@@ -13,10 +14,12 @@ from pulpcore.plugin.stages import Stage
 
 from pulp_bootfiles.app.constants import TREEINFO_NAME
 from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME, MAX_INDEX_SIZE
+from pulp_bootfiles.app.formats.tree_matrix import MatrixError, cells
 from pulp_bootfiles.app.formats.treeinfo import MAX_TREEINFO_SIZE
 from pulp_bootfiles.app.sync.fetch import fetch_unless_missing, tree_url
 from pulp_bootfiles.app.sync.first_stage import BootTreeFirstStage
 from pulp_bootfiles.app.sync.from_index import IndexFirstStage
+from pulp_bootfiles.app.sync.matrix import MatrixFirstStage
 
 
 class RemoteFirstStage(Stage):
@@ -36,6 +39,12 @@ class RemoteFirstStage(Stage):
 
     async def _stage(self):
         remote = self.remote
+        try:  # checked again: the remote was valid when saved, but the rules may have grown
+            matrix = cells(remote.url, remote.releases, remote.arches)
+        except MatrixError as exc:
+            raise SyncError(f"{remote.url}: {exc}") from exc
+        if matrix:
+            return MatrixFirstStage(remote, self.repository, matrix)
         treeinfo_url = tree_url(remote.url, TREEINFO_NAME)
         treeinfo = await fetch_unless_missing(
             remote, treeinfo_url, TREEINFO_NAME, max_size=MAX_TREEINFO_SIZE
