@@ -60,6 +60,42 @@ def test_remote_create_refuses_bad_input(cli, pulp, name, options, message):
     assert pulp.list(REMOTES, name=name) == []
 
 
+MATRIX_URL = "https://mirror.example/fedora/linux/releases/{release}/Everything/{arch}/os/"
+
+
+def test_remote_matrix(cli, pulp, name):
+    """--release and --arch fill the URL's placeholders in; an empty one clears its list."""
+    matrix = ["--release", "41", "--release", "42", "--arch", "x86_64", "--arch", "aarch64"]
+    created = cli("remote create", *matrix, name=name, url=MATRIX_URL, skip_missing=True).json
+    assert (created["releases"], created["arches"]) == (["41", "42"], ["x86_64", "aarch64"])
+    assert created["skip_missing"] is True
+
+    cli("remote update", "--release", "42", name=name, skip_missing=False)
+    remote = pulp.get(created["pulp_href"])
+    assert (remote["releases"], remote["arches"]) == (["42"], ["x86_64", "aarch64"])
+    assert remote["skip_missing"] is False
+
+    # The server refuses a list whose placeholder the URL lost, and says so.
+    result = cli("remote update", name=name, url=TREE_URL, expect=1)
+    assert "releases is set but the URL has no {release}" in result.stderr
+    cli("remote update", "--release", "", "--arch", "", name=name, url=TREE_URL)
+    remote = pulp.get(created["pulp_href"])
+    assert (remote["url"], remote["releases"], remote["arches"]) == (TREE_URL, None, None)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--release", "41", "--arch", "amd64"], "unknown arch amd64; expected one of x86_64"),
+        (["--release", "41", "--release", "", "--arch", "x86_64"], "give it alone"),
+    ],
+)
+def test_remote_matrix_refuses_bad_lists(cli, pulp, name, args, message):
+    result = cli("remote create", *args, name=name, url=MATRIX_URL, expect=None)
+    assert result.exit_code != 0 and message in result.stderr
+    assert pulp.list(REMOTES, name=name) == []
+
+
 def test_server_validation_errors_are_shown(cli, pulp, name):
     relative = {"x86_64": {"shim-x64": ["boot/efi/EFI/fedora/shimx64.efi"]}}
     result = cli(

@@ -59,7 +59,8 @@ for _model, _context in (
 
 
 class PulpBootfilesRemoteContext(PulpRemoteContext):
-    """A Fedora-style tree to sync from (`url` is the directory holding `.treeinfo`)."""
+    """A Fedora-style tree to sync from (`url` is the directory holding `.treeinfo`, or with
+    `{release}`/`{arch}` a matrix of them, filled in from `releases` and `arches`)."""
 
     PLUGIN = "bootfiles"
     RESOURCE_TYPE = "bootfiles"
@@ -68,8 +69,9 @@ class PulpBootfilesRemoteContext(PulpRemoteContext):
     HREF = "bootfiles_bootfiles_remote_href"
     ID_PREFIX = "remotes_bootfiles_bootfiles"
     # An empty --bootloaders resets the selection to null: the server's defaults; an empty
-    # --openpgp-keys turns the package signature check off.
-    NULLABLES = PulpRemoteContext.NULLABLES | {"bootloaders", "openpgp_keys"}
+    # --openpgp-keys turns the package signature check off; an empty --release/--arch clears
+    # the list (a URL without that placeholder).
+    NULLABLES = PulpRemoteContext.NULLABLES | {"bootloaders", "openpgp_keys", "releases", "arches"}
     CAPABILITIES = {"roles": []}
     NEEDS_PLUGINS = NEEDS_BOOTFILES
 

@@ -12,6 +12,7 @@ from pulp_glue.bootfiles.context import (
     PulpBootfilesOCIRemoteContext,
     PulpBootfilesRemoteContext,
 )
+from pulp_glue.bootfiles.netboot.constants import SUPPORTED_ARCHES
 from pulp_glue.common.context import PulpRemoteContext
 from pulp_glue.common.i18n import get_translation
 
@@ -148,6 +149,29 @@ def _bootloaders_callback(ctx: click.Context, param: click.Parameter, value: str
         ) from None
 
 
+def _matrix_list_callback(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> t.Any:
+    """Repeated --release/--arch: a list; not given: unchanged; one empty value: null (a URL
+    without that placeholder)."""
+    values = list(value)
+    if not values:
+        return None
+    if values == [""]:
+        return ""  # a nullable field: sent as null
+    if "" in values:
+        raise click.BadParameter(_("an empty value clears the list; give it alone."))
+    if param.name == "arches":
+        unknown = [arch for arch in values if arch not in SUPPORTED_ARCHES]
+        if unknown:
+            raise click.BadParameter(
+                _("unknown arch {arches}; expected one of {known}.").format(
+                    arches=", ".join(unknown), known=", ".join(SUPPORTED_ARCHES)
+                )
+            )
+    return values
+
+
 def _headers_callback(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
     # pulp-cli 0.41's callback echoes its value to stderr, "()" when no --header was given.
     return remote_header_callback(ctx, param, value) if value else None
@@ -207,6 +231,39 @@ bootfiles_remote_options = [
             "ASCII-armored OpenPGP public keys (@file, e.g. @RPM-GPG-KEY-fedora-40-primary) "
             "that must have signed every package bootloaders are extracted from; a sync fails "
             "otherwise. Empty turns the check off."
+        ),
+    ),
+    pulp_option(
+        "--release",
+        "releases",
+        multiple=True,
+        callback=_matrix_list_callback,
+        allowed_with_contexts=tree_context,
+        help=_(
+            "A release to fill '{{release}}' of the URL in with (repeat for several): with "
+            "--url 'https://mirror.example/fedora/linux/releases/{{release}}/Everything/{{arch}}/"
+            "os/' one sync brings every release x arch tree. Given alone, an empty value clears "
+            "the list."
+        ),
+    ),
+    pulp_option(
+        "--arch",
+        "arches",
+        multiple=True,
+        callback=_matrix_list_callback,
+        allowed_with_contexts=tree_context,
+        help=_(
+            "An arch to fill '{{{{arch}}}}' of the URL in with (repeat for several): {arches}. "
+            "Given alone, an empty value clears the list."
+        ).format(arches=", ".join(SUPPORTED_ARCHES)),
+    ),
+    pulp_option(
+        "--skip-missing/--no-skip-missing",
+        default=None,
+        allowed_with_contexts=tree_context,
+        help=_(
+            "Skip (and name in the task's report) a tree of the releases and arches whose "
+            ".treeinfo answers 404, instead of failing the sync."
         ),
     ),
     pulp_option(
