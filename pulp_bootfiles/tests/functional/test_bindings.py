@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import (
     DISTRIBUTIONS,
     FILES,
@@ -45,20 +46,22 @@ def bindings(pulp):
 
 
 @pytest.fixture
-def flow(bindings, tree_factory, pulp):
+def flow(bindings, tree_factory, fixture_server, pulp):
     """`flow(command)` runs a flow script against a new tree; returns (Tree, its JSON output).
-    What the script created (it names everything after the test) is deleted afterwards."""
+    With `matrix`, the tree is the one cell of a `{release}/{arch}` remote (Katello's one
+    remote per OS family). What the script created (it names everything after the test) is
+    deleted afterwards."""
     name = f"bindings-{uuid.uuid4().hex[:12]}"
 
-    def run(command):
-        tree, url = tree_factory(release="40", arch="x86_64")
-        env = {
-            **os.environ,
-            "BOOTFILES_API": API,
-            "BINDINGS_AUTH": AUTH,
-            "BINDINGS_NAME": name,
-            "BINDINGS_REMOTE_URL": url,
-        }
+    def run(command, matrix=False):
+        env = {**os.environ, "BOOTFILES_API": API, "BINDINGS_AUTH": AUTH, "BINDINGS_NAME": name}
+        if matrix:
+            tree = build_tree(fixture_server.root / name / "40" / "x86_64", salt=name)
+            url = fixture_server.url(name) + "/{release}/{arch}/"
+            env.update(BINDINGS_RELEASES="40", BINDINGS_ARCHES="x86_64")
+        else:
+            tree, url = tree_factory(release="40", arch="x86_64")
+        env["BINDINGS_REMOTE_URL"] = url
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
         return tree, json.loads(result.stdout)
@@ -97,7 +100,9 @@ def test_packages_are_named_as_pulp_names_them(bindings, pulp):
 
 def test_katello_flow_through_the_ruby_gems(flow, bindings, pulp):
     includes = [arg for gem in GEMS for arg in ("-I", str(bindings / "ruby" / gem / "lib"))]
-    tree, report = flow(["ruby", *includes, str(HERE / "katello_flow.rb")])
+    tree, report = flow(["ruby", *includes, str(HERE / "katello_flow.rb")], matrix=True)
+    assert (report["releases"], report["arches"]) == (["40"], ["x86_64"])
+    assert report["skip_missing"] is False
 
     version = report["version"]
     assert report["sync_task"] == {"state": "completed", "created_resources": [version]}

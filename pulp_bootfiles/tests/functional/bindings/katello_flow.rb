@@ -4,7 +4,8 @@
 # page. Prints what it made and listed as JSON on stdout for test_bindings.py to check.
 #
 # Environment: BOOTFILES_API (the API's URL), BINDINGS_AUTH (user:password), BINDINGS_NAME
-# (the name and base path of what it creates), BINDINGS_REMOTE_URL (the tree to sync).
+# (the name and base path of what it creates), BINDINGS_REMOTE_URL (the tree to sync, or
+# with BINDINGS_RELEASES and BINDINGS_ARCHES, comma-separated, the matrix of trees).
 require "json"
 require "uri"
 require "pulp_bootfiles_client"
@@ -63,7 +64,8 @@ end
 
 remote = PulpBootfilesClient::RemotesBootfilesApi.new(bootfiles).create(
   PulpBootfilesClient::BootfilesBootfilesRemote.new(
-    name: name, url: ENV.fetch("BINDINGS_REMOTE_URL"), policy: "immediate"
+    name: name, url: ENV.fetch("BINDINGS_REMOTE_URL"), policy: "immediate",
+    releases: ENV["BINDINGS_RELEASES"]&.split(","), arches: ENV["BINDINGS_ARCHES"]&.split(",")
   )
 )
 repositories = PulpBootfilesClient::RepositoriesBootfilesApi.new(bootfiles)
@@ -96,6 +98,9 @@ files = all_pages(
 
 puts JSON.generate(
   remote: remote.pulp_href,
+  releases: remote.releases,
+  arches: remote.arches,
+  skip_missing: remote.skip_missing,
   repository: repository.pulp_href,
   version: version_href,
   sync_task: { state: sync_task.state, created_resources: sync_task.created_resources },
