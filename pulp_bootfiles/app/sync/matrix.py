@@ -22,7 +22,8 @@ from pulp_bootfiles.app.sync.first_stage import BootTreeFirstStage
 # How many trees read their .treeinfo, repodata and packages at once. Image downloads are
 # bounded by the remote's download_concurrency, shared by all trees, and need no slot; the
 # primary scans and extractions are CPU work, so a few at once use two cores without piling
-# every release's primary into memory together (docs/admin/benchmarks.md).
+# every release's primary into memory together. (benchmarks/bench_matrix.py: on smoke-size
+# trees 1 and 3 are alike, the overlap of the images' downloads is what counts there.)
 METADATA_CONCURRENCY = 3
 
 
