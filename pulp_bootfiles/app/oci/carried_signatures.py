@@ -16,7 +16,7 @@ import hashlib
 import json
 
 from django.db import transaction
-from pulp_container.app.models import BlobManifest, Manifest, ManifestSignature, Tag
+from pulp_container.app.models import ManifestSignature, Tag
 from pulp_container.app.utils import extract_data_from_signature
 from pulp_glue.bootfiles.netboot.constants import MEDIA_TYPE
 from pulp_glue.bootfiles.netboot.oci import sha256_digest, signed_digest
@@ -24,6 +24,7 @@ from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app.compat import manifest_signature_fields
 from pulp_bootfiles.app.oci.blobs import blob_of_bytes
+from pulp_bootfiles.app.oci.content import image_manifest
 
 # The manifest types an attachment comes as (cosign writes OCI; older tools Docker's v2s2).
 ATTACHMENT_MEDIA_TYPES = (
@@ -102,20 +103,7 @@ def keep_attachment(tag, data, blobs, signed_digests):
     domain = get_domain()
     blob_units = [blob_of_bytes(blobs[digest], domain) for digest in digests]
     with transaction.atomic():
-        manifest, created = Manifest.objects.get_or_create(
-            digest=sha256_digest(data),
-            _pulp_domain=domain,
-            defaults={
-                "schema_version": 2,
-                "media_type": media_type,
-                "data": data.decode(),
-                "config_blob": blob_units[0],
-            },
-        )
-        BlobManifest.objects.bulk_create(
-            [BlobManifest(manifest=manifest, manifest_blob=blob) for blob in blob_units],
-            ignore_conflicts=True,
-        )
+        manifest, created = image_manifest(data, media_type, blob_units[0], blob_units[1:], domain)
         if created:
             manifest.init_metadata(manifest_data=document)
             manifest.save()

@@ -159,22 +159,8 @@ def _lists_exactly(index, entries):
 def arch_manifest(data, config_blob, layers, goarch, domain):
     """The per-arch image Manifest of `data`, linked to its config and layer Blobs."""
     with transaction.atomic():
-        manifest, created = Manifest.objects.get_or_create(
-            digest=sha256_digest(data),
-            _pulp_domain=domain,
-            defaults={
-                "schema_version": 2,
-                "media_type": MEDIA_TYPE.MANIFEST_OCI,
-                "data": data.decode(),
-                "config_blob": config_blob,
-            },
-        )
-        BlobManifest.objects.bulk_create(
-            [
-                BlobManifest(manifest=manifest, manifest_blob=blob)
-                for blob in (*layers, config_blob)
-            ],
-            ignore_conflicts=True,
+        manifest, created = image_manifest(
+            data, MEDIA_TYPE.MANIFEST_OCI, config_blob, layers, domain
         )
         if created:
             # Annotations and type ("artifact") as pulp_container derives them; the empty
@@ -184,6 +170,28 @@ def arch_manifest(data, config_blob, layers, goarch, domain):
             manifest.architecture, manifest.os = goarch, PLATFORM_OS
             manifest.save()
     return manifest
+
+
+def image_manifest(data, media_type, config_blob, layers, domain):
+    """
+    (Manifest, created) of the image manifest bytes `data`, linked to its config and layer
+    Blobs; the caller fills in what pulp_container derives when it is created.
+    """
+    manifest, created = Manifest.objects.get_or_create(
+        digest=sha256_digest(data),
+        _pulp_domain=domain,
+        defaults={
+            "schema_version": 2,
+            "media_type": media_type,
+            "data": data.decode(),
+            "config_blob": config_blob,
+        },
+    )
+    BlobManifest.objects.bulk_create(
+        [BlobManifest(manifest=manifest, manifest_blob=blob) for blob in (*layers, config_blob)],
+        ignore_conflicts=True,
+    )
+    return manifest, created
 
 
 def index_manifest(data, entries, domain):

@@ -85,14 +85,7 @@ def policy(keys, tmp_path_factory):
     """skopeo options: a policy.json trusting only the publisher's key for this registry, and
     an empty registries.d so no system lookaside configuration interferes."""
     workdir = tmp_path_factory.mktemp("policy")
-    keyring = workdir / "publisher.gpg"
-    keyring.write_bytes(
-        subprocess.run(
-            ["gpg", "--batch", "--homedir", str(publisher.home), "--export", publisher.fingerprint],
-            check=True,
-            capture_output=True,
-        ).stdout
-    )
+    keyring = publisher.write_keyring(workdir / "publisher.gpg")
     signed_by = [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": str(keyring)}]
     document = {
         "default": [{"type": "reject"}],

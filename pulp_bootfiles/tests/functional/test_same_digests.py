@@ -12,7 +12,6 @@ pushed as a pipeline's registry client does: blobs, each manifest by digest, the
 import base64
 import hashlib
 import json
-import subprocess
 import uuid
 
 import pytest
@@ -169,14 +168,7 @@ def policies(keys, tmp_path_factory):  # noqa: F811
     publisher, cosign by the pipeline's key, cosign by another key."""
     workdir = tmp_path_factory.mktemp("same-digests")
     publisher = keys["publisher"]
-    keyring = workdir / "publisher.gpg"
-    keyring.write_bytes(
-        subprocess.run(
-            ["gpg", "--batch", "--homedir", str(publisher.home), "--export", publisher.fingerprint],
-            check=True,
-            capture_output=True,
-        ).stdout
-    )
+    keyring = publisher.write_keyring(workdir / "publisher.gpg")
     pipeline_key = ec.generate_private_key(ec.SECP256R1())
     stranger_key = ec.generate_private_key(ec.SECP256R1())
     (workdir / "pipeline.pub").write_bytes(public_pem(pipeline_key))
