@@ -18,8 +18,12 @@ blame on this plugin, each corrected as narrowly as possible so everything else 
 5. pulpcore 3.105 answers `fields=<a name no object has>` with objects that have no field at
    all (`{}`, breaking every schema), on every plugin's lists (`/repositories/file/file/` too).
    `fields` values are drawn from the field names the schema declares.
+6. pulpcore answers 500 to `orphaned_for=<minutes>` reaching back before year 1 (Python's
+   datetime overflows: 1100000000 fails, 1000000000 does not), on every content list of every
+   plugin (`/content/file/files/` too; pulpcore 3.105 and 3.123). Such values are not generated.
 """
 
+import math
 from datetime import datetime, timedelta
 
 import schemathesis
@@ -64,6 +68,19 @@ def _listed(value):
     return value if isinstance(value, list) else [value]
 
 
+def _orphaned_for_overflows(value):
+    """Whether pulpcore's `orphaned_for` (minutes before now) reaches back before year 1."""
+    try:
+        minutes = float(value)
+    except (TypeError, ValueError):
+        return False
+    try:
+        datetime.now() - timedelta(minutes=minutes)
+    except (OverflowError, ValueError):
+        return math.isfinite(minutes)
+    return False
+
+
 def _offset_out_of_range(value):
     # A `__range` filter takes two date-times, comma separated.
     return any(_one_offset_out_of_range(end) for end in str(value).split(","))
@@ -84,6 +101,8 @@ def filter_query(context, query):
         return False
     fields = query.get("fields", [])
     if any(not isinstance(name, str) or name not in DECLARED_FIELDS for name in _listed(fields)):
+        return False
+    if any(_orphaned_for_overflows(value) for value in _listed(query.get("orphaned_for", []))):
         return False
     values = (value for listed in query.values() for value in _listed(listed))
     return not any(_offset_out_of_range(value) for value in values)
