@@ -7,12 +7,16 @@ handler for every path under CONTENT_PATH_PREFIX: a bootfiles distribution's pat
 with one query instead of pulpcore's distribution match; everything else is passed on to
 pulpcore's handler unchanged. False leaves all paths to pulpcore (the plugin's content handler
 still answers its distributions, at pulpcore's per-request cost).
+
+`BOOTFILES_CONTENT_FAST_LANE` (default True) lets a request without credentials reach these
+routes without pulpcore's authentication middleware first (`serving.fast_lane`).
 """
 
 from aiohttp import web
 from django.conf import settings
 from pulpcore.plugin.content import Handler, app
 
+from pulp_bootfiles.app.serving import fast_lane
 from pulp_bootfiles.app.serving.route import BootRoute
 
 
@@ -25,4 +29,5 @@ def content_path_pattern() -> str:
 
 
 if settings.BOOTFILES_CONTENT_ROUTE:
-    app.add_routes([web.get(content_path_pattern(), BootRoute(Handler().stream_content))])
+    routes = app.add_routes([web.get(content_path_pattern(), BootRoute(Handler().stream_content))])
+    fast_lane.install(app, routes)

@@ -14,3 +14,7 @@ MIDDLEWARE = [
 # Answer bootfiles distributions' paths in the content app with one query instead of pulpcore's
 # distribution match (`app/content.py`, `serving/route.py`); other paths are left to pulpcore.
 BOOTFILES_CONTENT_ROUTE = True
+
+# Requests without credentials to the plugin's content-app routes skip pulpcore's
+# authentication middleware, which cannot change their answer (`serving/fast_lane.py`).
+BOOTFILES_CONTENT_FAST_LANE = True

@@ -35,6 +35,7 @@ from pulp_bootfiles.app.compat import CONTENT_CACHE_KEEPS_NOT_FOUND
 from pulp_bootfiles.app.models import BootfilesDistribution
 from pulp_bootfiles.app.serving import handler
 from pulp_bootfiles.app.serving.batching import FreshBatches
+from pulp_bootfiles.app.serving.fast_lane import PASSED_ON, pass_on
 from pulp_bootfiles.app.serving.recent import Recent
 from pulp_bootfiles.app.serving.versions import ServingFacts
 
@@ -102,16 +103,18 @@ class BootRoute:
         self._cache_keeps_probes = settings.CACHE_ENABLED and CONTENT_CACHE_KEEPS_NOT_FOUND
 
     async def __call__(self, request):
+        if request.get(PASSED_ON):  # decided before pulpcore's authentication: see fast_lane
+            return await self._pulpcore(request)
         path = request.match_info["path"]
-        domain = get_domain()  # set by pulpcore's authentication middleware
+        domain = get_domain()  # set by pulpcore's authentication middleware, or the default
         base_paths = base_paths_of(path)
         if any(self._elsewhere.get((domain.pk, base)) for base in base_paths):
-            return await self._pulpcore(request)
+            return await pass_on(request, self._pulpcore)
         if self._cache_keeps_probes and bootconfigs.is_probe_miss(path):
-            return await self._pulpcore(request)
+            return await pass_on(request, self._pulpcore)
         response = await self._batches.submit((domain, path, base_paths))
         if response is None:
-            return await self._pulpcore(request)
+            return await pass_on(request, self._pulpcore)
         return response
 
     def _answer_all(self, requests):
