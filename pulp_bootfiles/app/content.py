@@ -8,6 +8,9 @@ with one query instead of pulpcore's distribution match; everything else is pass
 pulpcore's handler unchanged. False leaves all paths to pulpcore (the plugin's content handler
 still answers its distributions, at pulpcore's per-request cost).
 
+With the route on and domains off, the content app also answers the registry's reads of
+bootfiles distributions (`serving.registry`: /v2/ manifests, blobs, tag lists, signatures).
+
 `BOOTFILES_CONTENT_FAST_LANE` (default True) lets a request without credentials reach these
 routes without pulpcore's authentication middleware first (`serving.fast_lane`).
 """
@@ -17,6 +20,7 @@ from django.conf import settings
 from pulpcore.plugin.content import Handler, app
 
 from pulp_bootfiles.app.serving import fast_lane
+from pulp_bootfiles.app.serving.registry import registry_routes, routes_installable
 from pulp_bootfiles.app.serving.route import BootRoute
 
 
@@ -30,4 +34,5 @@ def content_path_pattern() -> str:
 
 if settings.BOOTFILES_CONTENT_ROUTE:
     routes = app.add_routes([web.get(content_path_pattern(), BootRoute(Handler().stream_content))])
-    fast_lane.install(app, routes)
+    token_routes = app.add_routes(registry_routes()) if routes_installable() else []
+    fast_lane.install(app, routes, token_routes)

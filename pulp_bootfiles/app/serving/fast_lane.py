@@ -13,7 +13,8 @@ requests the middleware's work changes nothing but the time.
 
 What still goes through the middleware, exactly as before:
 - a request with credentials (an `Authorization` header, or the remote-user header a front
-  proxy sets): a wrong password is still logged, a Bearer token still read;
+  proxy sets): a wrong password is still logged. On the registry's routes a Bearer token is
+  not one of those: it is the token server's, which only the route itself reads;
 - everything a route passes on: the route calls the rest of pulpcore's chain (`pass_on`),
   which authenticates and then reaches the route again, which then leaves it to pulpcore;
 - every path outside the plugin's routes.
@@ -55,15 +56,14 @@ class FastLane:
 
     __middleware_version__ = 1  # what aiohttp's `web.middleware` marks: a new-style middleware
 
-    def __init__(self, routes):
-        self._routes = frozenset(routes)
+    def __init__(self, routes, token_routes=()):
+        self._routes = frozenset(routes) | frozenset(token_routes)
+        self._token_routes = frozenset(token_routes)
         self._credential_headers = _credential_headers()
         self._default_domain_loaded = False
 
     async def __call__(self, request, handler):
-        if request.match_info.route not in self._routes or any(
-            name in request.headers for name in self._credential_headers
-        ):
+        if request.match_info.route not in self._routes or self._has_credentials(request):
             return await handler(request)
         if not self._default_domain_loaded:
             # get_domain() caches the default domain on first use; that read must not run on
@@ -72,6 +72,15 @@ class FastLane:
             self._default_domain_loaded = True
         request[REST_OF_CHAIN] = handler
         return await request.match_info.handler(request)
+
+    def _has_credentials(self, request) -> bool:
+        if not any(name in request.headers for name in self._credential_headers):
+            return False
+        if request.match_info.route in self._token_routes:
+            authorization = request.headers.get("Authorization", "")
+            remote_user = any(n in request.headers for n in self._credential_headers[1:])
+            return remote_user or not authorization.lower().startswith("bearer ")
+        return True
 
 
 async def pass_on(request, pulpcore_handler):
@@ -92,14 +101,15 @@ def installable() -> bool:
     )
 
 
-def install(app, routes) -> bool:
+def install(app, routes, token_routes=()) -> bool:
     """Put the lane right before pulpcore's authentication middleware of `app` (before the app
-    starts, while its middleware list can still change). False if it was not installed."""
+    starts, while its middleware list can still change). False if it was not installed.
+    `token_routes` read Bearer tokens themselves (the registry's)."""
     if not installable():
         return False
     middlewares = app.middlewares
     position = next((i for i, m in enumerate(middlewares) if _is_authentication(m)), None)
     if position is None:
         return False
-    middlewares.insert(position, FastLane(routes))
+    middlewares.insert(position, FastLane(routes, token_routes))
     return True

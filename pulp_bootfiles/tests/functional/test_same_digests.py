@@ -31,7 +31,7 @@ from pulp_glue.bootfiles.pull import PullError, pull
 
 from pulp_bootfiles.tests.fixtures.static_registry import netboot_files
 from pulp_bootfiles.tests.functional.conftest import TREES
-from pulp_bootfiles.tests.functional.pulp_api import API
+from pulp_bootfiles.tests.functional.pulp_api import API, CONTENT
 from pulp_bootfiles.tests.functional.test_capsule_sync import latest, root_url
 from pulp_bootfiles.tests.functional.test_chain_of_trust import (  # noqa: F401 (fixtures)
     keys,
@@ -144,19 +144,19 @@ def public_pem(key):
     )
 
 
-def served(base_path):
+def served(base_path, origin=API):
     """{reference: sha256 digest of the served bytes} of the artifact's tags."""
     found = {}
     for tag in TAGS:
-        response = registry_get(base_path, tag)
+        response = registry_get(base_path, tag, origin=origin)
         assert response.status_code == 200, (base_path, tag, response.text)
         found[tag] = sha256_digest(response.content)
     return found
 
 
-def simple_signatures(base_path, digest):
+def simple_signatures(base_path, digest, origin=API):
     response = requests.get(
-        f"{API}/extensions/v2/{base_path}/signatures/{digest}", auth=AUTH, timeout=30
+        f"{origin}/extensions/v2/{base_path}/signatures/{digest}", auth=AUTH, timeout=30
     )
     assert response.status_code == 200, response.text
     return sorted(s["content"] for s in response.json()["signatures"])
@@ -241,6 +241,11 @@ def test_a_pushed_signed_artifact_has_the_same_digests_and_verdicts_on_every_cop
     assert served(primary) == pushed
     primary_signatures = {d: simple_signatures(primary, d) for d in pushed.values()}
     assert all(primary_signatures.values()), primary_signatures
+    # The content app's registry serves the very same bytes, signatures and attachment.
+    assert served(primary, origin=CONTENT) == pushed
+    for digest, signatures in primary_signatures.items():
+        assert simple_signatures(primary, digest, origin=CONTENT) == signatures
+    assert registry_get(primary, tag, origin=CONTENT).content == attachment
     trees = pulp.list(TREES, repository_version=latest(pulp, repository))
     assert {t["origin"] for t in trees} == {"push"}
 

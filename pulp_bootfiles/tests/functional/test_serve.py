@@ -21,9 +21,10 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 ARTIFACT_TYPE = "application/vnd.org.pulpproject.netboot.artifact.v1"
 
 
-def registry_get(base_path, reference, accept=f"{OCI_MANIFEST},{OCI_INDEX}"):
+def registry_get(base_path, reference, accept=f"{OCI_MANIFEST},{OCI_INDEX}", origin=API):
+    """A manifest from pulp_container's registry (`origin`: or the content app's)."""
     return requests.get(
-        f"{API}/v2/{base_path}/manifests/{reference}", headers={"Accept": accept}, timeout=30
+        f"{origin}/v2/{base_path}/manifests/{reference}", headers={"Accept": accept}, timeout=30
     )
 
 

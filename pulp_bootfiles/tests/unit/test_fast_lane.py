@@ -59,7 +59,7 @@ class Route:
         self.calls.append(bool(request.get("authenticated")))
         if request.get(fast_lane.PASSED_ON):
             return web.Response(text="pulpcore")
-        if request.path.endswith("/mine"):
+        if "/mine" in request.path:
             return web.Response(text="route")
         return await fast_lane.pass_on(request, self.pulpcore)
 
@@ -71,7 +71,8 @@ async def _serve(path, headers=None):
     app = web.Application(middlewares=[guid, authenticate])
     route = Route()
     routes = app.router.add_routes([web.get("/pulp/content/{path:.+}", route)])
-    fast_lane.install(app, routes)
+    token_routes = app.router.add_routes([web.get("/v2/{name:.+}/manifests/{reference}", route)])
+    fast_lane.install(app, routes, token_routes)
     app.freeze()
     request = make_mocked_request("GET", path, headers=headers or {}, app=app)
     match_info = await app.router.resolve(request)
@@ -98,3 +99,16 @@ def test_what_the_route_passes_on_is_authenticated_before_pulpcore_sees_it():
     """The lane's request reaches the route unauthenticated; passed on, it goes through the
     skipped middlewares, reaches the route again, and only then pulpcore's handler."""
     assert asyncio.run(_serve("/pulp/content/rack/other")) == ("pulpcore", [False, True])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header, authenticated",
+    [("Bearer x", False), ("Basic eA==", True)],
+    ids=["bearer", "basic"],
+)
+def test_the_registrys_routes_read_bearer_tokens_themselves(header, authenticated):
+    """A Bearer token is the token server's: only the registry route reads it, so it does not
+    send the request through pulpcore's middleware; Basic credentials still do."""
+    served = asyncio.run(_serve("/v2/rack/mine/manifests/40", {"Authorization": header}))
+    assert served == ("route", [authenticated])
