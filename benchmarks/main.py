@@ -18,6 +18,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_matrix,
+    bench_poll,
     bench_publish,
     bench_pull,
     bench_scale_out,
@@ -33,7 +34,7 @@ from benchmarks.report import Figure, machine, table, write_markdown
 from benchmarks.servers import Nginx
 
 ARCHES = ("x86_64", "aarch64")
-STEPS = ("scan", "sync", "noop", "second", "publish", "pull", "storm", "scaled", "matrix")
+STEPS = ("scan", "sync", "noop", "second", "publish", "pull", "poll", "storm", "scaled", "matrix")
 # Boot storm sizes (machines at once) and which share also fetches install.img.
 STORM = {"full": ((10, 50, 100, 200), 20), "smoke": ((10,), 5)}
 # The scaled-out storm (--full only): its files come from moto, which holds each object it
@@ -73,6 +74,7 @@ def measurements(ctx: Context, full: bool) -> dict:
         "second": lambda: bench_sync.second_tree(ctx),
         "publish": lambda: bench_publish.publish(ctx),
         "pull": lambda: bench_pull.pull(ctx, rounds=3 if full else 1, clients=20 if full else 3),
+        "poll": lambda: bench_poll.poll(ctx, rounds=3 if full else 1),
         "storm": lambda: bench_storm.storm(ctx, *STORM["full" if full else "smoke"]),
     } | (
         ({"scaled": lambda: bench_scale_out.scaled_storm(ctx, *SCALED_STORM)} if full else {})
