@@ -36,6 +36,10 @@ from pulp_bootfiles.tests.functional.pulp_db import StatementLog, connect
 
 FILES = V3 + "content/bootfiles/files/"
 WALL_TARGET, LATENCY_TARGET, TARGET_N = 1.25, 0.050, 100
+# The storm's own machines: p99 of probes and configs at most this many times nginx's p99 in
+# the same storm (what a booting machine inside the storm waits, load generator included).
+STORM_P99_TARGET = 2.0
+STORM_P99_KINDS = ("probe", "config")
 SQL_SAMPLES = 10
 
 
@@ -146,14 +150,16 @@ def _storm_figures(n, pulp, nginx, label) -> list[Figure]:
     ]
     for kind in storm_client.KINDS:
         # Seen by the storm's machines, the load generator's queueing included (see above).
+        p99, nginx_p99 = pulp.percentile(kind, 0.99), nginx.percentile(kind, 0.99)
+        targeted = at_target and kind in STORM_P99_KINDS
         figures.append(
             Figure(
                 f"Boot storm N={n}{label}: {kind} p50 / p99, the storm's machines",
-                f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(pulp.percentile(kind, 0.99))}",
-                f"{_ms(nginx.percentile(kind, 0.5))} / {_ms(nginx.percentile(kind, 0.99))} (nginx)",
-                "-",
-                "-",
-                None,
+                f"{_ms(pulp.percentile(kind, 0.5))} / {_ms(p99)}",
+                f"{_ms(nginx.percentile(kind, 0.5))} / {_ms(nginx_p99)} (nginx)",
+                ratio(p99, nginx_p99) if targeted else "-",
+                f"p99 <= {STORM_P99_TARGET:.0f}x nginx's" if targeted else "-",
+                (p99 <= STORM_P99_TARGET * nginx_p99 and not pulp.errors) if targeted else None,
             )
         )
     files = len(pulp.latencies["file"])
