@@ -45,8 +45,11 @@ from pulp_bootfiles.app.serving.responses import ServedFileResponse
 from pulp_bootfiles.app.serving.route import BootRoute
 from pulp_bootfiles.app.serving.versions import served_version_pk
 
-API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
-SIGNATURES_SUPPORTED = {"X-Registry-Supports-Signatures": "1"}  # pulp_container's extension
+# On every answer, as pulp_container's registry sends them (the second: its signature extension).
+API_VERSION = {
+    "Docker-Distribution-API-Version": "registry/2.0",
+    "X-Registry-Supports-Signatures": "1",
+}
 SIGNATURE_API_EXTENSION_VERSION = 2
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 S3_STORAGE = "storages.backends.s3boto3.S3Boto3Storage"
@@ -250,7 +253,6 @@ class RegistryRoute(BootRoute):
             content_type=manifest.media_type,
             headers={
                 **API_VERSION,
-                **SIGNATURES_SUPPORTED,
                 "Docker-Content-Digest": digest,
             },
         )

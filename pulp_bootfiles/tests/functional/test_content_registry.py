@@ -144,3 +144,22 @@ def test_basic_credentials_must_be_valid_as_on_the_api_registry(served):
     ):
         assert get(API, path, auth=auth, headers={"Accept": ACCEPT}).status_code == status, auth
         assert get(CONTENT, path, auth=auth, headers={"Accept": ACCEPT}).status_code == status, auth
+
+
+def test_an_on_demand_blob_is_fetched_through_pulp_containers_content_route(
+    tree_factory, remote_factory, repository_factory, sync, distribution_factory
+):
+    """A blob not downloaded yet is redirected to pulp_container's content route, which
+    fetches it from the remote: the client gets the right bytes either way."""
+    tree, url = tree_factory(arch="x86_64")
+    repository = repository_factory()
+    sync(repository, remote_factory(url, policy="on_demand"))
+    name = distribution_factory(repository=repository["pulp_href"])["base_path"]
+    manifest = get(CONTENT, f"/v2/{name}/manifests/40-amd64", headers={"Accept": ACCEPT}).json()
+    layer = next(item for item in manifest["layers"] if item["size"] > 0)
+    url = f"{CONTENT}/v2/{name}/blobs/{layer['digest']}"
+    first = requests.get(url, allow_redirects=False, timeout=30)
+    assert first.status_code == 302
+    assert f"/pulp/container/{name}/blobs/{layer['digest']}" in first.headers["Location"]
+    body = requests.get(url, timeout=60).content
+    assert "sha256:" + hashlib.sha256(body).hexdigest() == layer["digest"]
