@@ -83,6 +83,11 @@ class FastLane:
         return True
 
 
+def on_fast_lane(request) -> bool:
+    """Whether `request` reached the route without pulpcore's authentication middleware."""
+    return request.get(REST_OF_CHAIN) is not None and not request.get(PASSED_ON)
+
+
 async def pass_on(request, pulpcore_handler):
     """Leave `request` to pulpcore: through the middlewares the lane skipped when it took the
     lane (they call the route again, which then comes straight here), else to the handler."""

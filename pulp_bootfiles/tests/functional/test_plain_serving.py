@@ -224,17 +224,30 @@ PROBES = [
 
 
 def test_probe_names_miss_in_every_version_and_a_cached_probe_costs_no_sql(respun, content_cache):
-    """The per-machine names loaders probe are 404 whatever the version; with pulpcore's
-    cache on (where it keeps 404s: pulpcore 3.118 and newer), the answer is kept, and a
-    repeated probe reaches no database table at all."""
+    """The per-machine names loaders probe are 404 whatever the version. Without credentials
+    they take the fast lane and cost the route's one row read, cache on or off. With pulpcore's
+    cache on (where it keeps 404s: pulpcore 3.118 and newer), a request with credentials goes
+    through pulpcore's authentication anyway: its answer is kept, and a repeated probe reaches
+    no distribution or plugin table at all."""
     served = respun["distribution"]
     for path in PROBES:
         assert requests.get(url(served, path), timeout=30).status_code == 404, path
     assert requests.get(url(served, "40/x86_64/pxelinux.cfg/default"), timeout=30).ok
+    with statements_logged() as logged:
+        for path in PROBES:
+            response = requests.get(url(served, path), timeout=30)
+            assert response.status_code == 404 and "X-PULP-CACHE" not in response.headers
+        statements = logged()
+    distribution_reads = [s for s in statements if 'FROM "core_distribution"' in s]
+    assert len(distribution_reads) == len(PROBES), statements
+    assert [s for s in statements if PLUGIN_TABLES.search(s)] == []
     if content_cache and CONTENT_CACHE_KEEPS_NOT_FOUND:
+        auth = ("admin", "password")
+        for path in PROBES:
+            assert requests.get(url(served, path), auth=auth, timeout=30).status_code == 404
         with statements_logged() as logged:
             for path in PROBES:
-                response = requests.get(url(served, path), timeout=30)
+                response = requests.get(url(served, path), auth=auth, timeout=30)
                 assert (response.status_code, response.headers.get("X-PULP-CACHE")) == (404, "HIT")
             statements = logged()
         assert [s for s in statements if "core_distribution" in s or PLUGIN_TABLES.search(s)] == []
