@@ -65,7 +65,7 @@ def versions() -> dict[str, str]:
     return found
 
 
-def measurements(ctx: Context, full: bool) -> dict:
+def measurements(ctx: Context, full: bool, storm_sizes=None) -> dict:
     """{step: callable returning figures}, in run order; later steps use earlier ones' state."""
     return {
         "scan": lambda: bench_scan.repodata_scan(ctx, rounds=3),
@@ -75,12 +75,17 @@ def measurements(ctx: Context, full: bool) -> dict:
         "publish": lambda: bench_publish.publish(ctx),
         "pull": lambda: bench_pull.pull(ctx, rounds=3 if full else 1, clients=20 if full else 3),
         "poll": lambda: bench_poll.poll(ctx, rounds=3 if full else 1),
-        "storm": lambda: bench_storm.storm(ctx, *STORM["full" if full else "smoke"]),
+        "storm": lambda: bench_storm.storm(ctx, *_storm(full, storm_sizes)),
     } | (
         ({"scaled": lambda: bench_scale_out.scaled_storm(ctx, *SCALED_STORM)} if full else {})
         # Last: it starts from a cold Pulp twice, so the earlier steps' objects are gone.
         | {"matrix": lambda: bench_matrix.matrix_sync(ctx)}
     )
+
+
+def _storm(full: bool, sizes) -> tuple:
+    default_sizes, install_every = STORM["full" if full else "smoke"]
+    return (sizes or default_sizes), install_every
 
 
 def main(argv=None) -> int:
@@ -97,6 +102,11 @@ def main(argv=None) -> int:
         "--skip", default="", help=f"comma-separated steps to skip: {','.join(STEPS)}"
     )
     parser.add_argument("--profile", type=Path, help="also record py-spy profiles into this dir")
+    parser.add_argument(
+        "--storm-sizes",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        help="comma-separated machine counts of the storm step (default: the mode's)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep Pulp's bench objects at the end")
     args = parser.parse_args(argv)
     profile = PROFILES[args.mode]
@@ -129,7 +139,7 @@ def main(argv=None) -> int:
                 trees,
             )
             skipped = {step.strip() for step in args.skip.split(",") if step.strip()}
-            for step, measure in measurements(ctx, args.mode == "full").items():
+            for step, measure in measurements(ctx, args.mode == "full", args.storm_sizes).items():
                 if step in skipped:
                     continue
                 log(f"measuring: {step}")
