@@ -41,12 +41,14 @@ def _is_authentication(middleware) -> bool:
 
 
 def _credential_headers() -> tuple[str, ...]:
-    """The headers DRF's authentication classes read: Basic/Bearer, and the remote user a front
-    proxy names (REMOTE_USER_ENVIRON_NAME is a WSGI key: HTTP_REMOTE_USER -> Remote-User)."""
+    """The headers pulpcore's authentication classes read: Basic/Bearer, and those a front
+    proxy sets, named as WSGI keys (REMOTE_USER_ENVIRON_NAME, AUTHENTICATION_JSON_HEADER:
+    HTTP_REMOTE_USER -> Remote-User). "Authorization" comes first (see _has_credentials)."""
     headers = ["Authorization"]
-    environ_name = getattr(settings, "REMOTE_USER_ENVIRON_NAME", "") or ""
-    if environ_name.startswith("HTTP_"):
-        headers.append(environ_name[len("HTTP_") :].replace("_", "-"))
+    for setting in ("REMOTE_USER_ENVIRON_NAME", "AUTHENTICATION_JSON_HEADER"):
+        environ_name = getattr(settings, setting, "") or ""
+        if environ_name.startswith("HTTP_"):
+            headers.append(environ_name[len("HTTP_") :].replace("_", "-"))
     return tuple(headers)
 
 

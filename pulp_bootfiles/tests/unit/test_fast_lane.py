@@ -88,9 +88,11 @@ def test_a_request_without_credentials_skips_authentication():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("header", ["Authorization", "Remote-User"])
+@pytest.mark.parametrize("header", ["Authorization", "Remote-User", "X-Rh-Identity"])
 def test_a_request_with_credentials_is_authenticated_first(header):
-    with override_settings(REMOTE_USER_ENVIRON_NAME="HTTP_REMOTE_USER"):
+    with override_settings(
+        REMOTE_USER_ENVIRON_NAME="HTTP_REMOTE_USER", AUTHENTICATION_JSON_HEADER="HTTP_X_RH_IDENTITY"
+    ):
         assert asyncio.run(_serve("/pulp/content/rack/mine", {header: "x"})) == ("route", [True])
 
 
