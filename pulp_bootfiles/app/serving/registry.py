@@ -37,6 +37,11 @@ from aiohttp import hdrs, web
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from pulp_container.constants import (
+    BLOB_CONTENT_TYPE,
+    SIGNATURE_API_EXTENSION_VERSION,
+    SIGNATURE_HEADER,
+)
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app.serving.recent import Recent
@@ -48,12 +53,10 @@ from pulp_bootfiles.app.serving.versions import served_version_pk
 # On every answer, as pulp_container's registry sends them (the second: its signature extension).
 API_VERSION = {
     "Docker-Distribution-API-Version": "registry/2.0",
-    "X-Registry-Supports-Signatures": "1",
+    SIGNATURE_HEADER: "1",
 }
-SIGNATURE_API_EXTENSION_VERSION = 2
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 S3_STORAGE = "storages.backends.s3boto3.S3Boto3Storage"
-BLOB_MEDIA_TYPE = "application/octet-stream"
 TOKENS_REMEMBERED = 4096
 
 
@@ -290,7 +293,7 @@ class RegistryRoute(BootRoute):
             location = domain.get_storage().url(
                 blob.artifact_name,
                 parameters={
-                    "ResponseContentType": BLOB_MEDIA_TYPE,
+                    "ResponseContentType": BLOB_CONTENT_TYPE,
                     "ResponseContentDisposition": f"attachment;filename={digest}",
                 },
                 http_method=wanted.method,

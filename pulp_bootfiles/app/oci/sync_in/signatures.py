@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 from asgiref.sync import sync_to_async
+from pulp_container.constants import SIGNATURE_API_EXTENSION_VERSION, SIGNATURE_HEADER
 from pulp_glue.bootfiles.netboot.oci import signed_digest
 from pulpcore.plugin.exceptions import SyncError
 
@@ -26,9 +27,6 @@ from pulp_bootfiles.app.oci.carried_signatures import (
 )
 
 log = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-Registry-Supports-Signatures"
-SIGNATURE_API_VERSION = 2
 
 
 async def carried_signatures(registry, tags, signable):
@@ -98,7 +96,7 @@ async def _api_signatures(registry, manifest):
     for signature in listed:
         if not isinstance(signature, dict) or signature.get("type") != "atomic":
             continue
-        if signature.get("schemaVersion") != SIGNATURE_API_VERSION:
+        if signature.get("schemaVersion") != SIGNATURE_API_EXTENSION_VERSION:
             continue
         try:
             raw = base64.b64decode(signature.get("content") or "", validate=True)
