@@ -158,8 +158,6 @@ _indexes = Recent(CACHED_VERSIONS)  # version pk -> ServedIndex, the versions se
 
 def index_for(version_pk) -> ServedIndex:
     """The (cached) index of a complete repository version."""
-    index = _indexes.get(version_pk)
-    if index is None:
-        index = build_index(RepositoryVersion.objects.get(pk=version_pk))
-        _indexes.put(version_pk, index)
-    return index
+    return _indexes.get_or_build(
+        version_pk, lambda: build_index(RepositoryVersion.objects.get(pk=version_pk))
+    )

@@ -30,3 +30,12 @@ class Recent:
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+    def get_or_build(self, key, build):
+        """The value kept under `key`, else `build()`'s, kept from now on (None is not kept)."""
+        value = self.get(key)
+        if value is None:
+            value = build()
+            if value is not None:
+                self.put(key, value)
+        return value

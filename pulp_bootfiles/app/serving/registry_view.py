@@ -68,8 +68,6 @@ _views = Recent(CACHED_VERSIONS)  # version pk -> RegistryView
 
 def view_for(version_pk) -> RegistryView:
     """The (cached) registry view of a complete repository version."""
-    view = _views.get(version_pk)
-    if view is None:
-        view = build_view(RepositoryVersion.objects.get(pk=version_pk))
-        _views.put(version_pk, view)
-    return view
+    return _views.get_or_build(
+        version_pk, lambda: build_view(RepositoryVersion.objects.get(pk=version_pk))
+    )

@@ -8,8 +8,6 @@ import time
 import jwt
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -18,35 +16,17 @@ from pulp_container.app.authorization import AuthorizationService
 
 from pulp_bootfiles.app.models import BootfilesDistribution, BootfilesRepository
 from pulp_bootfiles.app.serving.registry import RegistryRoute
+from pulp_bootfiles.tests.fixtures.token_keys import write_token_keys
 
 pytestmark = pytest.mark.django_db
 HOST = "registry.example:24816"
 TOKEN_SERVER = "http://registry.example:24817/token/"
 
 
-def _pem_pair(directory, name):
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = directory / f"{name}.pem"
-    public = directory / f"{name}.pub"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
-
-
 @pytest.fixture
 def token_auth(tmp_path):
-    private, public = _pem_pair(tmp_path, "server")
-    stranger, _ = _pem_pair(tmp_path, "stranger")
+    private, public = write_token_keys(tmp_path, "server")
+    stranger, _ = write_token_keys(tmp_path, "stranger")
     settings = {
         "TOKEN_AUTH_DISABLED": False,
         "TOKEN_SERVER": TOKEN_SERVER,

@@ -12,8 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from pulp_bootfiles.tests.fixtures.token_keys import write_token_keys
 
 ROOT = Path(__file__).resolve().parents[4]
 STACK_SH = ROOT / "dev" / "stack.sh"
@@ -33,26 +32,6 @@ def choose_ports():
         pg, api, content = (int(port) for port in fixed.split(","))
         return pg, api, content
     return free_port(), free_port(), free_port()
-
-
-def write_token_keys(directory):
-    """An ES256 key pair for pulp_container's token server."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = directory / "token_private.pem"
-    public = directory / "token_public.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
 
 
 class SecondStack:
