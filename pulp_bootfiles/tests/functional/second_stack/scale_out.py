@@ -1,12 +1,14 @@
 """Pulp scaled out for boot storms: a stack whose default storage is S3 (moto), one more
 pulpcore-content and one more pulpcore-worker on the same settings and database, and nginx
-spreading plain-HTTP requests over both content apps (round robin), as a load balancer would.
+spreading plain-HTTP requests and the registry's reads over both content apps (round robin),
+as a load balancer would.
 
 Shared by test_scale_out.py and the benchmarks' scaled-out storm (benchmarks/bench_scale_out.py).
 """
 
 import collections
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from pulp_bootfiles.tests.functional.second_stack.object_store import S3_STORAGE
 from pulp_bootfiles.tests.functional.second_stack.stack import SecondStack, free_port
 
 STATUS = "/pulp/api/v3/status/"
+LOG_LINE = re.compile(r"(?P<upstream>\S+(?:, \S+)*) (?P<status>\d{3}) (?P<uri>.*)")
 NGINX_CONF = """\
 daemon off;
 user root;
@@ -38,17 +41,37 @@ http {{
 {servers}
         keepalive 32;
     }}
+    upstream pulp_api {{
+        server {api};
+        keepalive 8;
+    }}
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $http_host;
     server {{
         listen 127.0.0.1:{port};
-        location / {{
+        location /pulp/content/ {{
             proxy_pass http://pulp_content;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
+        }}
+        # The registry: its reads (of bootfiles distributions) on the content apps, every
+        # other method (pushes, deletes) to pulp_container's registry beside the API.
+        location /v2/ {{
+{registry}
+        }}
+        location /extensions/v2/ {{
+{registry}
+        }}
+        location / {{
+            return 404;
         }}
     }}
 }}
 """
+REGISTRY_LOCATION = """\
+            if ($request_method !~ "^(GET|HEAD)$") {
+                proxy_pass http://pulp_api;
+            }
+            proxy_pass http://pulp_content;"""
 
 
 class S3Stack(SecondStack):
@@ -128,7 +151,16 @@ class ScaledOut:
         )
         conf = self.directory / "nginx.conf"
         port = self.url.rpartition(":")[2]
-        conf.write_text(NGINX_CONF.format(dir=self.directory, servers=servers, port=port))
+        api = self.stack.api.removeprefix("http://")
+        conf.write_text(
+            NGINX_CONF.format(
+                dir=self.directory,
+                servers=servers,
+                api=api,
+                port=port,
+                registry=REGISTRY_LOCATION,
+            )
+        )
         return conf
 
     def __enter__(self):
@@ -166,8 +198,15 @@ class ScaledOut:
                 process.wait()
         self.processes = []
 
-    def answers_by_upstream(self) -> collections.Counter:
-        """How many requests nginx passed to each content app ("127.0.0.1:port")."""
+    def answers_by_upstream(self, prefixes: tuple[str, ...] = ()) -> collections.Counter:
+        """How many requests nginx passed to each upstream ("127.0.0.1:port"), counting only
+        paths that start with one of `prefixes` if any are given."""
         log = self.directory / "nginx-access.log"
         lines = log.read_text().splitlines() if log.exists() else []
-        return collections.Counter(line.split(" ", 1)[0] for line in lines)
+        # "<upstream>[, <upstream tried next>...] <status> <uri>" (log_format balanced)
+        entries = (LOG_LINE.match(line) for line in lines)
+        return collections.Counter(
+            entry["upstream"]
+            for entry in entries
+            if entry and (not prefixes or entry["uri"].startswith(prefixes))
+        )
