@@ -1,19 +1,24 @@
 """Scaled out: a boot storm through nginx balancing two content apps (and two workers) whose
 storage is S3. Zero errors, every byte right, plain files answered by redirect to the bucket;
 then a re-sync while machines keep booting, after which each content app, asked directly,
-serves the new version's configs and files, and no config names a file that version lacks."""
+serves the new version's configs and files, and no config names a file that version lacks.
+And the registry's reads through the same balancer: what pulp_container's registry serves,
+blobs by redirect to the bucket, answered by both content apps."""
 
 import hashlib
 import re
 import threading
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from oras.client import OrasClient
 
 from benchmarks import storm_client
+from pulp_bootfiles.tests.fixtures.content import file_sha256
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import DISTRIBUTIONS, FILES, REMOTES, REPOSITORIES
 from pulp_bootfiles.tests.functional.pulp_api import PulpAPI
@@ -22,6 +27,8 @@ from pulp_bootfiles.tests.functional.second_stack.scale_out import S3Stack, Scal
 
 MACHINES, INSTALL_EVERY = 12, 4  # the storm: every loader four times, three install.img
 SIZES = {"images/pxeboot/initrd.img": 3_000_000, "images/install.img": 5_000_000}
+REGISTRY_PATHS = ("/v2/", "/extensions/v2/")
+ACCEPT = "application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json"
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +165,65 @@ def test_boot_storm_through_two_content_apps_on_s3(scaled_out, tree_factory):
             response = requests.get(direct + path, timeout=30)
             assert response.history and response.history[0].status_code == 302, path
             assert sha256(response.content) == new.digests[path], (content, path)
+
+
+def test_registry_reads_through_two_content_apps_on_s3(scaled_out, tree_factory, tmp_path):
+    api = PulpAPI(base=scaled_out.stack.api)
+    tree, tree_url = tree_factory()
+    suffix = uuid.uuid4().hex[:10]
+    remote = api.post(REMOTES, {"name": f"o-{suffix}", "url": tree_url}, expect=201).json()
+    repository = api.post(REPOSITORIES, {"name": f"o-{suffix}"}, expect=201).json()
+    api.run(repository["pulp_href"] + "sync/", {"remote": remote["pulp_href"]})
+    name = f"oci-{suffix}"
+    body = {"name": name, "base_path": name, "repository": repository["pulp_href"]}
+    api.run(DISTRIBUTIONS, body)
+    before = scaled_out.answers_by_upstream(REGISTRY_PATHS)
+    balanced, registry = scaled_out.url, scaled_out.stack.api  # pulp_container's: the API's
+
+    def get(origin, path, **kwargs):
+        return requests.get(f"{origin}{path}", timeout=30, **kwargs)
+
+    def manifest(origin, reference):
+        return get(origin, f"/v2/{name}/manifests/{reference}", headers={"Accept": ACCEPT})
+
+    assert get(balanced, "/v2/").status_code == 200
+    tags = get(registry, f"/v2/{name}/tags/list").json()
+    assert get(balanced, f"/v2/{name}/tags/list").json() == tags
+    tag = f"{tree.release}-amd64"
+    assert tag in tags["tags"]
+    layers = {}
+    for each in tags["tags"]:
+        expected = manifest(registry, each)
+        assert expected.status_code == 200, (each, expected.text)
+        digest = expected.headers["Docker-Content-Digest"]
+        for reference in (each, digest):
+            answer = manifest(balanced, reference)
+            assert answer.status_code == 200, (reference, answer.text)
+            assert (answer.content, answer.headers["Docker-Content-Digest"]) == (
+                expected.content,
+                digest,
+            )
+        layers.update({layer["digest"]: layer for layer in expected.json().get("layers", [])})
+    assert layers
+
+    # Every layer: a redirect to the bucket, whose object has the layer's digest.
+    store = scaled_out.stack.object_store
+    for digest, layer in layers.items():
+        answer = get(balanced, f"/v2/{name}/blobs/{digest}", allow_redirects=False)
+        assert answer.status_code == 302, (digest, answer.status_code, answer.text)
+        location = answer.headers["Location"]
+        assert location.startswith(f"{store.endpoint}/{store.bucket}/"), location
+        body = requests.get(location, timeout=30).content
+        assert "sha256:" + sha256(body) == digest
+        assert len(body) == layer["size"]
+
+    # A real client through the balancer.
+    host = urlsplit(balanced).netloc
+    pulled = OrasClient(hostname=host, insecure=True).pull(
+        target=f"{host}/{name}:{tag}", outdir=str(tmp_path / "pulled")
+    )
+    assert {Path(p).name: file_sha256(p) for p in pulled} == tree.expected_files()
+
+    answered = scaled_out.answers_by_upstream(REGISTRY_PATHS) - before
+    apps = {urlsplit(content).netloc for content in scaled_out.contents}
+    assert set(answered) == apps, answered  # both apps, and nothing to the API
