@@ -14,15 +14,20 @@ server) and then the blob pull (every layer once, sha256 checked), against:
   API gets).
 
 Servers take turns within a round, the order alternating from round to round; the median
-round is reported.
+round is reported. `side_by_side` is also the scaled-out step's (bench_scale_out.py: the same
+against two content apps behind nginx, on S3).
 """
 
 import subprocess
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
 
 import requests
 
 from benchmarks.context import Context
 from benchmarks.poll_load import MANIFEST_ACCEPT, run_round
+from benchmarks.pulp import BenchPulp
 from benchmarks.realistic_tree import PROFILES, ensure_tree
 from benchmarks.report import Figure, ratio, seconds
 from benchmarks.servers import DockerRegistry, Nginx
@@ -32,16 +37,26 @@ CLIENTS = 20
 POLLS = 10  # per boot server and round: manifest by tag, then by digest
 ARCH = "x86_64"
 TAG_ARCH = "amd64"
+BASELINE = "registry"  # docker-registry's key among the servers
 
 
-def _small_artifact(ctx: Context) -> tuple[str, str]:
-    """(base path, tag) of the small artifact, synced and distributed for this step."""
+class Served(NamedTuple):
+    """One of Pulp's registries in the comparison: its origin, how the report names it, and
+    whether the target applies to it (else it is shown for reference)."""
+
+    origin: str
+    label: str
+    target: bool = False
+
+
+def small_artifact(ctx: Context, pulp: BenchPulp) -> tuple[str, str]:
+    """(base path, tag) of the small artifact, synced into `pulp` and distributed."""
     root = ctx.trees_root.parent.parent / "smoke" / "trees"
     tree = ensure_tree(root / ARCH, PROFILES["smoke"], ARCH)
-    with Nginx(ctx.scratch / "nginx-poll", root) as nginx:
-        repository = ctx.pulp.repository("poll")
-        ctx.pulp.sync(repository, ctx.pulp.remote("poll", f"{nginx.url}/{ARCH}/"))
-    distribution = ctx.pulp.distribution("poll", repository)
+    with Nginx(Path(tempfile.mkdtemp(prefix="nginx-poll-", dir=ctx.scratch)), root) as nginx:
+        repository = pulp.repository("poll")
+        pulp.sync(repository, pulp.remote("poll", f"{nginx.url}/{ARCH}/"))
+    distribution = pulp.distribution("poll", repository)
     return distribution["base_path"], f"{tree['release']}-{TAG_ARCH}"
 
 
@@ -55,9 +70,29 @@ def _layers(origin: str, name: str, tag: str) -> tuple[str, list[str]]:
 
 
 def poll(ctx: Context, rounds: int) -> list[Figure]:
-    name, tag = _small_artifact(ctx)
-    api_host = ctx.api_url.split("://", 1)[1]
-    with DockerRegistry(ctx.scratch / "registry-poll") as registry:
+    name, tag = small_artifact(ctx, ctx.pulp)
+    served = {
+        "content": Served(ctx.content_url, "Pulp content app", target=True),
+        "api": Served(ctx.api_url, "pulp_container's registry (API), for reference"),
+    }
+    return side_by_side(ctx, ctx.api_url, name, tag, served, rounds)
+
+
+def side_by_side(
+    ctx: Context,
+    source: str,
+    name: str,
+    tag: str,
+    served: dict[str, Served],
+    rounds: int,
+    where: str = "",
+) -> list[Figure]:
+    """The poll and the blob pull against each of `served` and against docker-registry holding
+    a copy of `name:tag` (skopeo, from the registry at `source`), `rounds` times; `where` ends
+    every figure's and note's name."""
+    source_host = source.split("://", 1)[1]
+    directory = Path(tempfile.mkdtemp(prefix="registry-poll-", dir=ctx.scratch))
+    with DockerRegistry(directory) as registry:
         subprocess.run(
             [
                 "skopeo",
@@ -66,20 +101,20 @@ def poll(ctx: Context, rounds: int) -> list[Figure]:
                 "--preserve-digests",
                 "--src-tls-verify=false",
                 "--dest-tls-verify=false",
-                f"docker://{api_host}/{name}:{tag}",
+                f"docker://{source_host}/{name}:{tag}",
                 f"docker://{registry.host}/{name}:{tag}",
             ],
             check=True,
         )
-        servers = {
-            "content": ctx.content_url,
-            "registry": f"http://{registry.host}",
-            "api": ctx.api_url,
-        }
+        # Targets, docker-registry, then the references (the order the single-machine step
+        # always had: content app, docker-registry, API).
+        servers = {key: each.origin for key, each in served.items() if each.target}
+        servers[BASELINE] = f"http://{registry.host}"
+        servers |= {key: each.origin for key, each in served.items() if not each.target}
         answers = {key: _layers(origin, name, tag) for key, origin in servers.items()}
         if len({digest for digest, _ in answers.values()}) != 1:
-            ctx.notes.append(f"Poll: the servers' manifests differ: {answers}")
-        layers = answers["registry"][1]
+            ctx.notes.append(f"Poll{where}: the servers' manifests differ: {answers}")
+        layers = answers[BASELINE][1]
         results = {(key, kind): [] for key in servers for kind in ("poll", "blobs")}
         for round_ in range(rounds):
             order = list(servers)[:: 1 if round_ % 2 == 0 else -1]
@@ -91,7 +126,7 @@ def poll(ctx: Context, rounds: int) -> list[Figure]:
                     run_round("blobs", servers[key], name, layers, CLIENTS)
                 )
     ctx.notes.append(
-        "Poll rounds (wall s, requests, errors): "
+        f"Poll rounds{where} (wall s, requests, errors): "
         + "; ".join(
             f"{kind} {key}: "
             + ", ".join(f"{r.wall:.2f} ({r.requests}, {r.errors})" for r in results[key, kind])
@@ -104,7 +139,7 @@ def poll(ctx: Context, rounds: int) -> list[Figure]:
             ("poll", f"{CLIENTS} boot servers polling {tag} ({POLLS}x by tag, then by digest)"),
             ("blobs", f"{CLIENTS} boot servers pulling the {len(layers)} blobs of {tag}"),
         )
-        for figure in _figures(results, kind, label)
+        for figure in _figures(results, kind, label + where, served)
     ]
 
 
@@ -112,24 +147,28 @@ def _median(runs):
     return sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
 
 
-def _figures(results, kind, label) -> list[Figure]:
-    content, registry, api = (_median(results[key, kind]) for key in ("content", "registry", "api"))
-    errors = sum(r.errors for key in ("content", "registry") for r in results[key, kind])
+def _figures(results, kind, label, served: dict[str, Served]) -> list[Figure]:
+    registry = _median(results[BASELINE, kind])
     unit = "req/s" if kind == "poll" else "blobs/s"
     baseline = f"{registry.rate:,.0f} {unit} ({seconds(registry.wall)}, docker-registry)"
-    return [
-        Figure(
-            f"{label}, Pulp content app",
-            f"{content.rate:,.0f} {unit} ({seconds(content.wall)}, {content.errors} errors)",
-            baseline,
-            ratio(content.rate, registry.rate),
-            f">= {RATIO_TARGET:.1f}x, 0 errors",
-            content.rate >= RATIO_TARGET * registry.rate and errors == 0,
-        ),
-        Figure(
-            f"{label}, pulp_container's registry (API), for reference",
-            f"{api.rate:,.0f} {unit} ({seconds(api.wall)}, {api.errors} errors)",
-            baseline,
-            ratio(api.rate, registry.rate),
-        ),
-    ]
+    figures = []
+    for key, each in served.items():
+        run = _median(results[key, kind])
+        value = f"{run.rate:,.0f} {unit} ({seconds(run.wall)}, {run.errors} errors)"
+        if not each.target:
+            figures.append(
+                Figure(f"{label}, {each.label}", value, baseline, ratio(run.rate, registry.rate))
+            )
+            continue
+        errors = sum(r.errors for name in (key, BASELINE) for r in results[name, kind])
+        figures.append(
+            Figure(
+                f"{label}, {each.label}",
+                value,
+                baseline,
+                ratio(run.rate, registry.rate),
+                f">= {RATIO_TARGET:.1f}x, 0 errors",
+                run.rate >= RATIO_TARGET * registry.rate and errors == 0,
+            )
+        )
+    return figures

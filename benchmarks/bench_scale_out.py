@@ -10,9 +10,14 @@ baseline again, with the same client. Plain files are answered by a redirect
 to the bucket, so their bytes come from moto: a stand-in for S3 that reads each object whole
 into memory per GET, hence smaller storms than the single-app step (its peak memory is
 reported). Probes and configs show what the second content app adds.
+
+First, on the same stack, boot servers following a tag through the balancer (bench_poll's
+`side_by_side`: the poll, and the blob pull whose redirects lead to moto), against
+docker-registry holding a copy of the same small artifact. nginx passes the registry's reads
+(`/v2/`, GET and HEAD) to the content apps, as a site would route them.
 """
 
-from benchmarks import bench_storm
+from benchmarks import bench_poll, bench_storm
 from benchmarks.context import Context
 from benchmarks.procmem import TreeSampler
 from benchmarks.pulp import BenchPulp
@@ -22,6 +27,7 @@ from pulp_bootfiles.tests.functional.second_stack.object_store import ObjectStor
 from pulp_bootfiles.tests.functional.second_stack.scale_out import S3Stack, ScaledOut
 
 LABEL = ", scaled out (2 apps, S3)"
+REGISTRY_PATHS = ("/v2/", "/extensions/v2/")
 
 
 def _synced(ctx: Context, stack: S3Stack, boot_origin: str, arch: str) -> tuple[dict, float]:
@@ -36,10 +42,32 @@ def _synced(ctx: Context, stack: S3Stack, boot_origin: str, arch: str) -> tuple[
     return distribution, times.run
 
 
-def scaled_storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64"):
+def _poll(ctx: Context, stack: S3Stack, scaled: ScaledOut, rounds: int) -> list[Figure]:
+    """bench_poll's comparison through the balancer, on the small artifact synced into `stack`."""
+    name, tag = bench_poll.small_artifact(ctx, BenchPulp(stack.api))
+    served = {
+        "balancer": bench_poll.Served(
+            scaled.url, "Pulp, 2 content apps behind nginx (blobs: 302 to moto)", target=True
+        )
+    }
+    before = scaled.answers_by_upstream(REGISTRY_PATHS)
+    figures = bench_poll.side_by_side(ctx, stack.api, name, tag, served, rounds, where=LABEL)
+    upstreams = scaled.answers_by_upstream(REGISTRY_PATHS) - before
+    ctx.notes.append(
+        f"Poll{LABEL}: nginx passed "
+        + ", ".join(
+            f"{count} registry requests to {app}" for app, count in sorted(upstreams.items())
+        )
+        + "; the blobs' bytes come from moto (a Python stand-in for S3), docker-registry sends "
+        "its own from the filesystem."
+    )
+    return figures
+
+
+def scaled_storm(
+    ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64", poll_rounds=3
+):
     storm = ctx.state.get("storm")
-    if storm is None:
-        raise RuntimeError("the scaled-out storm reuses the storm step's static copy: run 'storm'")
     store = ObjectStore(bucket="bench-scaled", process=True)
     store.start()
     stack = S3Stack(store)
@@ -47,6 +75,13 @@ def scaled_storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch=
     try:
         stack.start()
         with ScaledOut(stack) as scaled, TreeSampler(store.process.pid, 1.0) as moto:
+            figures += _poll(ctx, stack, scaled, poll_rounds)
+            if storm is None:
+                ctx.notes.append(
+                    f"Boot storm{LABEL}: not measured, it reuses the storm step's static copy "
+                    "(the storm step was skipped)."
+                )
+                return figures
             distribution, sync_time = _synced(ctx, stack, scaled.url, arch)
             expected = f"{distribution['base_path']}/{ctx.trees[arch]['release']}/{arch}/"
             if expected != storm["relative"]:
@@ -60,7 +95,7 @@ def scaled_storm(ctx: Context, sizes: tuple[int, ...], install_every: int, arch=
                 figures += bench_storm.storm_rounds(
                     ctx, served, static, tree, sizes, install_every, LABEL
                 )
-            upstreams = scaled.answers_by_upstream()
+            upstreams = scaled.answers_by_upstream(("/pulp/content/",))
         figures.append(
             Figure(
                 f"Boot storm{LABEL}: moto's peak RSS",
