@@ -21,7 +21,8 @@ from pulp_bootfiles.tests.functional.second_stack.object_store import S3_STORAGE
 from pulp_bootfiles.tests.functional.second_stack.stack import SecondStack, free_port
 
 STATUS = "/pulp/api/v3/status/"
-LOG_LINE = re.compile(r"(?P<upstream>\S+(?:, \S+)*) (?P<status>\d{3}) (?P<uri>.*)")
+# "<upstream tried>, ... <upstream that answered> <status> <uri>" (log_format balanced)
+LOG_LINE = re.compile(r"(?:\S+, )*(?P<upstream>\S+) (?P<status>\d{3}) (?P<uri>.*)")
 NGINX_CONF = """\
 daemon off;
 user root;
@@ -37,13 +38,18 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+    # Idle kept-alive connections are closed before the apps' own 2 s (gunicorn's keep-alive)
+    # would close them under a request nginx just sent (which nginx then retries on the other
+    # app, counted twice).
     upstream pulp_content {{
 {servers}
         keepalive 32;
+        keepalive_timeout 1s;
     }}
     upstream pulp_api {{
         server {api};
         keepalive 8;
+        keepalive_timeout 1s;
     }}
     proxy_http_version 1.1;
     proxy_set_header Connection "";
@@ -199,11 +205,10 @@ class ScaledOut:
         self.processes = []
 
     def answers_by_upstream(self, prefixes: tuple[str, ...] = ()) -> collections.Counter:
-        """How many requests nginx passed to each upstream ("127.0.0.1:port"), counting only
-        paths that start with one of `prefixes` if any are given."""
+        """How many requests each upstream ("127.0.0.1:port") answered (the last nginx tried),
+        counting only paths that start with one of `prefixes` if any are given."""
         log = self.directory / "nginx-access.log"
         lines = log.read_text().splitlines() if log.exists() else []
-        # "<upstream>[, <upstream tried next>...] <status> <uri>" (log_format balanced)
         entries = (LOG_LINE.match(line) for line in lines)
         return collections.Counter(
             entry["upstream"]
