@@ -41,12 +41,30 @@ BASELINE = "registry"  # docker-registry's key among the servers
 
 
 class Served(NamedTuple):
-    """One of Pulp's registries in the comparison: its origin, how the report names it, and
-    whether the target applies to it (else it is shown for reference)."""
+    """A registry in the comparison besides docker-registry: its origin, how the report names
+    it, whether the target applies to it (else it is shown for reference), and whether the
+    artifact must be copied into it first (another registry, not one of Pulp's)."""
 
     origin: str
     label: str
     target: bool = False
+    copy: bool = False
+
+
+def _copy(source_host: str, destination_host: str, name: str, tag: str) -> None:
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--quiet",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            f"docker://{source_host}/{name}:{tag}",
+            f"docker://{destination_host}/{name}:{tag}",
+        ],
+        check=True,
+    )
 
 
 def small_artifact(ctx: Context, pulp: BenchPulp) -> tuple[str, str]:
@@ -93,19 +111,10 @@ def side_by_side(
     source_host = source.split("://", 1)[1]
     directory = Path(tempfile.mkdtemp(prefix="registry-poll-", dir=ctx.scratch))
     with DockerRegistry(directory) as registry:
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--quiet",
-                "--preserve-digests",
-                "--src-tls-verify=false",
-                "--dest-tls-verify=false",
-                f"docker://{source_host}/{name}:{tag}",
-                f"docker://{registry.host}/{name}:{tag}",
-            ],
-            check=True,
-        )
+        _copy(source_host, registry.host, name, tag)
+        for each in served.values():
+            if each.copy:
+                _copy(source_host, each.origin.split("://", 1)[1], name, tag)
         # Targets, docker-registry, then the references (the order the single-machine step
         # always had: content app, docker-registry, API).
         servers = {key: each.origin for key, each in served.items() if each.target}

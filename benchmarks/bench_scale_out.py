@@ -14,20 +14,52 @@ reported). Probes and configs show what the second content app adds.
 First, on the same stack, boot servers following a tag through the balancer (bench_poll's
 `side_by_side`: the poll, and the blob pull whose redirects lead to moto), against
 docker-registry holding a copy of the same small artifact. nginx passes the registry's reads
-(`/v2/`, GET and HEAD) to the content apps, as a site would route them.
+(`/v2/`, GET and HEAD) to the content apps, as a site would route them. For reference: one
+content app asked directly (the hop's cost), and docker-registry storing in the same moto,
+whose blobs are redirects there too (moto's part of the blob pull).
 """
+
+from pathlib import Path
 
 from benchmarks import bench_poll, bench_storm
 from benchmarks.context import Context
 from benchmarks.procmem import TreeSampler
 from benchmarks.pulp import BenchPulp
 from benchmarks.report import Figure
-from benchmarks.servers import Nginx
-from pulp_bootfiles.tests.functional.second_stack.object_store import ObjectStore
+from benchmarks.servers import DockerRegistry, Nginx
+from pulp_bootfiles.tests.functional.second_stack.object_store import (
+    CREDENTIALS,
+    REGION,
+    ObjectStore,
+)
 from pulp_bootfiles.tests.functional.second_stack.scale_out import S3Stack, ScaledOut
 
 LABEL = ", scaled out (2 apps, S3)"
 REGISTRY_PATHS = ("/v2/", "/extensions/v2/")
+S3_REGISTRY_CONF = """\
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  s3:
+    accesskey: {key}
+    secretkey: {secret}
+    region: {region}
+    regionendpoint: {endpoint}
+    bucket: {bucket}
+    secure: false
+    v4auth: true
+  redirect:
+    disable: false
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:{port}
+  secret: pulp-bootfiles-benchmark
+"""
 
 
 def _synced(ctx: Context, stack: S3Stack, boot_origin: str, arch: str) -> tuple[dict, float]:
@@ -42,16 +74,57 @@ def _synced(ctx: Context, stack: S3Stack, boot_origin: str, arch: str) -> tuple[
     return distribution, times.run
 
 
-def _poll(ctx: Context, stack: S3Stack, scaled: ScaledOut, rounds: int) -> list[Figure]:
-    """bench_poll's comparison through the balancer, on the small artifact synced into `stack`."""
-    name, tag = bench_poll.small_artifact(ctx, BenchPulp(stack.api))
-    served = {
-        "balancer": bench_poll.Served(
-            scaled.url, "Pulp, 2 content apps behind nginx (blobs: 302 to moto)", target=True
+class S3DockerRegistry(DockerRegistry):
+    """docker-registry storing in `store` (a bucket of its own): blobs by redirect to moto, as
+    Pulp's are here."""
+
+    BUCKET = "bench-docker-registry"
+
+    def __init__(self, directory: Path, store: ObjectStore):
+        super().__init__(directory)
+        self.store = store
+
+    def command(self):
+        self.store.client().create_bucket(Bucket=self.BUCKET)
+        conf = self.dir / "config.yml"
+        conf.write_text(
+            S3_REGISTRY_CONF.format(
+                port=self.port,
+                endpoint=self.store.endpoint,
+                bucket=self.BUCKET,
+                region=REGION,
+                key=CREDENTIALS["aws_access_key_id"],
+                secret=CREDENTIALS["aws_secret_access_key"],
+            )
         )
-    }
+        # moto is plain HTTP; the Go SDK refuses to start with a CA bundle it cannot load
+        # into the driver's transport.
+        return ["env", "-u", "AWS_CA_BUNDLE", "docker-registry", "serve", str(conf)]
+
+
+def _poll(
+    ctx: Context, stack: S3Stack, scaled: ScaledOut, store: ObjectStore, rounds: int
+) -> list[Figure]:
+    """bench_poll's comparison through the balancer, on the small artifact synced into `stack`;
+    for reference, one content app without nginx (what the hop costs) and docker-registry on
+    the same moto (what moto's part of the blob pull costs)."""
+    name, tag = bench_poll.small_artifact(ctx, BenchPulp(stack.api))
     before = scaled.answers_by_upstream(REGISTRY_PATHS)
-    figures = bench_poll.side_by_side(ctx, stack.api, name, tag, served, rounds, where=LABEL)
+    with S3DockerRegistry(ctx.scratch / "registry-s3", store) as on_s3:
+        served = {
+            "balancer": bench_poll.Served(
+                scaled.url, "Pulp, 2 content apps behind nginx (blobs: 302 to moto)", target=True
+            ),
+            "one-app": bench_poll.Served(
+                scaled.contents[0], "one of the content apps directly (no nginx), for reference"
+            ),
+            "registry-s3": bench_poll.Served(
+                on_s3.url,
+                "docker-registry on moto too (blobs: 302 to moto), for reference",
+                copy=True,
+            ),
+        }
+        figures = bench_poll.side_by_side(ctx, stack.api, name, tag, served, rounds, where=LABEL)
     upstreams = scaled.answers_by_upstream(REGISTRY_PATHS) - before
     ctx.notes.append(
         f"Poll{LABEL}: nginx passed "
@@ -75,7 +148,7 @@ def scaled_storm(
     try:
         stack.start()
         with ScaledOut(stack) as scaled, TreeSampler(store.process.pid, 1.0) as moto:
-            figures += _poll(ctx, stack, scaled, poll_rounds)
+            figures += _poll(ctx, stack, scaled, store, poll_rounds)
             if storm is None:
                 ctx.notes.append(
                     f"Boot storm{LABEL}: not measured, it reuses the storm step's static copy "
