@@ -204,6 +204,8 @@ def test_registry_reads_through_two_content_apps_on_s3(scaled_out, tree_factory,
                 digest,
             )
         layers.update({layer["digest"]: layer for layer in expected.json().get("layers", [])})
+        signatures = f"/extensions/v2/{name}/signatures/{digest}"
+        assert get(balanced, signatures).json() == get(registry, signatures).json()
     assert layers
 
     # Every layer: a redirect to the bucket, whose object has the layer's digest.
@@ -213,9 +215,10 @@ def test_registry_reads_through_two_content_apps_on_s3(scaled_out, tree_factory,
         assert answer.status_code == 302, (digest, answer.status_code, answer.text)
         location = answer.headers["Location"]
         assert location.startswith(f"{store.endpoint}/{store.bucket}/"), location
-        body = requests.get(location, timeout=30).content
-        assert "sha256:" + sha256(body) == digest
-        assert len(body) == layer["size"]
+        stored = requests.get(location, timeout=30)
+        assert stored.status_code == 200, (location, stored.text)
+        assert "sha256:" + sha256(stored.content) == digest
+        assert len(stored.content) == layer["size"]
 
     # A real client through the balancer.
     host = urlsplit(balanced).netloc
