@@ -18,7 +18,6 @@ round is reported. `side_by_side` is also the scaled-out step's (bench_scale_out
 against two content apps behind nginx, on S3).
 """
 
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
@@ -30,7 +29,7 @@ from benchmarks.poll_load import MANIFEST_ACCEPT, run_round
 from benchmarks.pulp import BenchPulp
 from benchmarks.realistic_tree import PROFILES, ensure_tree
 from benchmarks.report import Figure, ratio, seconds
-from benchmarks.servers import DockerRegistry, Nginx
+from benchmarks.servers import DockerRegistry, Nginx, copy_preserving_digests
 
 RATIO_TARGET = 0.8
 CLIENTS = 20
@@ -49,22 +48,6 @@ class Served(NamedTuple):
     label: str
     target: bool = False
     copy: bool = False
-
-
-def _copy(source_host: str, destination_host: str, name: str, tag: str) -> None:
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--quiet",
-            "--preserve-digests",
-            "--src-tls-verify=false",
-            "--dest-tls-verify=false",
-            f"docker://{source_host}/{name}:{tag}",
-            f"docker://{destination_host}/{name}:{tag}",
-        ],
-        check=True,
-    )
 
 
 def small_artifact(ctx: Context, pulp: BenchPulp) -> tuple[str, str]:
@@ -111,10 +94,10 @@ def side_by_side(
     source_host = source.split("://", 1)[1]
     directory = Path(tempfile.mkdtemp(prefix="registry-poll-", dir=ctx.scratch))
     with DockerRegistry(directory) as registry:
-        _copy(source_host, registry.host, name, tag)
+        copy_preserving_digests(source_host, registry.host, name, tag)
         for each in served.values():
             if each.copy:
-                _copy(source_host, each.origin.split("://", 1)[1], name, tag)
+                copy_preserving_digests(source_host, each.origin.split("://", 1)[1], name, tag)
         # Targets, docker-registry, then the references (the order the single-machine step
         # always had: content app, docker-registry, API).
         servers = {key: each.origin for key, each in served.items() if each.target}

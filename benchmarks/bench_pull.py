@@ -22,7 +22,7 @@ from oras.client import OrasClient
 from benchmarks.context import Context
 from benchmarks.pull_load import pull_load
 from benchmarks.report import Figure, megabytes, rate, ratio, seconds
-from benchmarks.servers import DockerRegistry
+from benchmarks.servers import DockerRegistry, copy_preserving_digests
 
 RATIO_TARGET = 0.8
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -66,19 +66,7 @@ def pull(ctx: Context, arch: str = "x86_64", rounds: int = 2, clients: int = 20)
     pulp_host = ctx.api_url.split("://", 1)[1]
     with DockerRegistry(ctx.scratch / "registry") as registry:
         start = time.monotonic()
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--quiet",
-                "--preserve-digests",
-                "--src-tls-verify=false",
-                "--dest-tls-verify=false",
-                f"docker://{pulp_host}/{repository}:{tag}",
-                f"docker://{registry.host}/{repository}:{tag}",
-            ],
-            check=True,
-        )
+        copy_preserving_digests(pulp_host, registry.host, repository, tag)
         copy_time = time.monotonic() - start
         servers = {"Pulp": pulp_host, "registry": registry.host}
         manifests = {name: _manifest(host, repository, tag) for name, host in servers.items()}

@@ -234,3 +234,20 @@ class DockerRegistry(_Server):
         conf = self.dir / "config.yml"
         conf.write_text(REGISTRY_CONF.format(dir=self.dir, port=self.port))
         return ["docker-registry", "serve", str(conf)]
+
+
+def copy_preserving_digests(source_host: str, destination_host: str, name: str, tag: str) -> None:
+    """`skopeo copy --preserve-digests` of one tag between two plain-HTTP registries."""
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--quiet",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            f"docker://{source_host}/{name}:{tag}",
+            f"docker://{destination_host}/{name}:{tag}",
+        ],
+        check=True,
+    )
