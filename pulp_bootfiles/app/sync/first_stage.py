@@ -71,7 +71,8 @@ class BootTreeFirstStage(Stage):
 
     async def _files(self, treeinfo):
         """Put the images, then the bootloaders, into the pipeline; return their DCs."""
-        # Images go first so that their downloads run while bootloaders are extracted.
+        # Images go first so that their downloads run while the primary is scanned and the
+        # bootloaders are extracted (ImageContent: no stage holds them back for a batch).
         sizes = await self._announced_sizes(treeinfo) if self.deferred else {}
         file_dcs = [
             self._image(treeinfo, image, sizes.get(image.path)) for image in treeinfo.images
@@ -157,7 +158,7 @@ class BootTreeFirstStage(Stage):
             remote=self.remote,
             deferred_download=self.deferred,
         )
-        return DeclarativeContent(content=bootfile, d_artifacts=[artifact])
+        return ImageContent(content=bootfile, d_artifacts=[artifact])
 
     def _tree(self, treeinfo, download, url, files, repodata_checksum):
         artifact = Artifact.init_and_validate(download.path)
@@ -180,6 +181,25 @@ class BootTreeFirstStage(Stage):
             remote=self.remote,
         )
         return DeclarativeContent(content=tree, d_artifacts=[d_artifact])
+
+
+class ImageContent(DeclarativeContent):
+    """
+    An image's DeclarativeContent, which pulpcore's stages pass on at once.
+
+    pulpcore's stages gather DeclarativeContent into batches and hold a batch until it has 500
+    units, the first stage ends, or a unit in it is awaited (`resolution()`). This stage awaits
+    its files only after the bootloaders are known, so a few images would wait in the first
+    batch, their downloads not started, for the whole repodata scan and package extraction
+    (about 0.6 s on a Fedora-size primary, the two cores mostly idle). A tree has a handful of
+    images, so batching them gains nothing.
+    """
+
+    __slots__ = ()
+
+    @property
+    def does_batch(self):
+        return False
 
 
 def _check_unique_names(dcs):
