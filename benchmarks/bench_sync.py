@@ -18,7 +18,7 @@ from benchmarks.procmem import TreeSampler, cpu_seconds, tree_rss_kb, wait_quiet
 from benchmarks.realistic_tree import metadata_paths
 from benchmarks.report import Figure, megabytes, ratio, seconds
 
-SYNC_RATIO_TARGET = 1.3
+SYNC_RATIO_TARGET = 1.0
 NOOP_TARGET_S = 3.0
 WORKER_RSS_TARGET_MB = 300
 
