@@ -101,7 +101,19 @@ class WorkerWatch:
         self._stop.set()
         self._thread.join()
         self.seconds = time.monotonic() - self._start
+        self._wait_for_task_processes()
         self.new_files = sorted(files_below(self.dev) - self._before)
+
+    @staticmethod
+    def _wait_for_task_processes(timeout=30):
+        """A task is reported failed before its process has exited and its working directory
+        is gone (a sync's other downloads may still be ending): list files after that."""
+        sid = worker_pid()
+        deadline = time.monotonic() + timeout
+        while [pid for pid in session_processes(sid) if pid != sid]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker's task processes still run after {timeout} s")
+            time.sleep(0.05)
 
     def _sample(self):
         sid = worker_pid()
