@@ -56,7 +56,8 @@ API_VERSION = {
     SIGNATURE_HEADER: "1",
 }
 FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
-S3_STORAGE = "storages.backends.s3boto3.S3Boto3Storage"
+# django-storages' S3 backend, by its older and its newer name: URLs presigned here.
+S3_STORAGES = ("storages.backends.s3boto3.S3Boto3Storage", "storages.backends.s3.S3Storage")
 TOKENS_REMEMBERED = 4096
 
 
@@ -289,7 +290,7 @@ class RegistryRoute(BootRoute):
         if blob.artifact_name is not None and domain.storage_class == FILESYSTEM_STORAGE:
             path = domain.get_storage().path(blob.artifact_name)
             return ServedFileResponse(path, digest.removeprefix("sha256:"), headers=headers)
-        if blob.artifact_name is not None and domain.storage_class == S3_STORAGE:
+        if blob.artifact_name is not None and domain.storage_class in S3_STORAGES:
             location = domain.get_storage().url(
                 blob.artifact_name,
                 parameters={
