@@ -86,6 +86,10 @@ def _name_unknown(name: str) -> web.Response:
     )
 
 
+def _manifest_unknown(reference: str) -> web.Response:
+    return _errors(404, "MANIFEST_UNKNOWN", "Manifest not found.", {"reference": reference})
+
+
 def _accepts(accept_headers: list[str], media_type: str) -> bool:
     """pulp_container's rule for a manifest asked for by tag: no Accept, or one that names its
     type (or a wildcard)."""
@@ -162,11 +166,11 @@ class TokenCheck:
 class RegistryRoute(BootRoute):
     """The aiohttp handler of every registry path; `kind` says which one it serves."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, tokens: TokenCheck):
         super().__init__(pulpcore_handler=None)
         self._kind = kind
         self._token_auth = not getattr(settings, "TOKEN_AUTH_DISABLED", False)
-        self._tokens = TokenCheck()
+        self._tokens = tokens  # shared by every registry route: a token is decoded once
 
     async def __call__(self, request):
         info = request.match_info
@@ -246,12 +250,7 @@ class RegistryRoute(BootRoute):
         digest = view.tags.get(wanted.reference) if by_tag else wanted.reference
         manifest = view.manifests.get(digest)
         if manifest is None or (by_tag and not _accepts(wanted.accept, manifest.media_type)):
-            return _errors(
-                404,
-                "MANIFEST_UNKNOWN",
-                "Manifest not found.",
-                {"reference": wanted.reference},
-            )
+            return _manifest_unknown(wanted.reference)
         return web.Response(
             body=manifest.data,
             content_type=manifest.media_type,
@@ -264,12 +263,7 @@ class RegistryRoute(BootRoute):
     @staticmethod
     def _signatures(view, wanted):
         if wanted.reference not in view.manifests:
-            return _errors(
-                404,
-                "MANIFEST_UNKNOWN",
-                "Manifest not found.",
-                {"reference": wanted.reference},
-            )
+            return _manifest_unknown(wanted.reference)
         signatures = [
             {
                 "schemaVersion": SIGNATURE_API_EXTENSION_VERSION,
@@ -308,10 +302,11 @@ class RegistryRoute(BootRoute):
 
 def registry_routes(prefix: str = "") -> list:
     """The aiohttp route definitions of the registry's read side."""
-    manifest, blob = RegistryRoute("manifest"), RegistryRoute("blob")
-    tags, signatures = RegistryRoute("tags"), RegistryRoute("signatures")
+    tokens = TokenCheck()
+    manifest, blob = RegistryRoute("manifest", tokens), RegistryRoute("blob", tokens)
+    tags, signatures = RegistryRoute("tags", tokens), RegistryRoute("signatures", tokens)
     return [
-        web.get(prefix + "/v2/", RegistryRoute("version")),
+        web.get(prefix + "/v2/", RegistryRoute("version", tokens)),
         web.get(prefix + "/v2/{name:.+}/manifests/{reference}", manifest),
         web.get(prefix + "/v2/{name:.+}/blobs/{digest:sha256:[0-9a-f]{64}}", blob),
         web.get(prefix + "/v2/{name:.+}/tags/list", tags),

@@ -15,7 +15,7 @@ from django.test import override_settings
 from pulp_container.app.authorization import AuthorizationService
 
 from pulp_bootfiles.app.models import BootfilesDistribution, BootfilesRepository
-from pulp_bootfiles.app.serving.registry import RegistryRoute
+from pulp_bootfiles.app.serving.registry import RegistryRoute, TokenCheck
 from pulp_bootfiles.tests.fixtures.token_keys import write_token_keys
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def token_for(user, name, service=HOST):
 
 
 def refusal(name, authorization=None):
-    route = RegistryRoute("manifest")
+    route = RegistryRoute("manifest", TokenCheck())
     scheme, _, token = (authorization or "").partition(" ")
     if scheme == "Bearer":
         # Decoded here first, so that its user lookup sees the test's transaction (the route's
