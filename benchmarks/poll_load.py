@@ -84,10 +84,8 @@ def _blobs(session, base: str, repository: str, digests: list[str]) -> tuple[int
 
 
 def _client(args):
-    kind, base, repository, what, rounds, barrier, auth = args
+    kind, base, repository, what, rounds, barrier = args
     session = requests.Session()
-    if auth:
-        session.auth = auth
     barrier.wait()
     start = time.monotonic()
     if kind == "poll":
@@ -97,12 +95,12 @@ def _client(args):
     return start, time.monotonic(), result
 
 
-def run_round(kind, base, repository, what, clients, rounds=10, auth=None) -> Round:
+def run_round(kind, base, repository, what, clients, rounds=10) -> Round:
     """One round of `clients` processes; `what` is the tag (poll) or the blob digests."""
     with multiprocessing.Manager() as manager:
         barrier = manager.Barrier(clients)
         with multiprocessing.Pool(clients) as pool:
-            jobs = [(kind, base, repository, what, rounds, barrier, auth)] * clients
+            jobs = [(kind, base, repository, what, rounds, barrier)] * clients
             results = pool.map(_client, jobs)
     starts, ends, counts = zip(*results, strict=True)
     return Round(
