@@ -169,20 +169,37 @@ SERVING_TABLES = re.compile(
 )
 
 
+def statements_once_warm(fetch_round, rounds: int = 4) -> list[str]:
+    """The SQL of one `fetch_round()` in which no content-app worker built an index.
+
+    New connections spread requests over the workers only by chance: one worker can take every
+    warm-up request and leave the other to build the version's index inside the measured round.
+    Such a round warms that worker, so the next one is measured; a route that reads its plugin
+    tables on every request still fails every round."""
+    for _ in range(rounds):
+        with statements_logged() as logged:
+            fetch_round()
+            statements = logged()
+        if not any(PLUGIN_TABLES.search(statement) for statement in statements):
+            break
+    return statements
+
+
 def test_steady_state_requests_cost_the_plugin_no_sql(respun):
     """Once a content-app process has seen the served version, a probe, a config and a file
     are answered from its index: nothing is read beyond the domain and the distribution row."""
     served = respun["distribution"]
     paths = ["40/x86_64/grub.cfg-0A010203", "40/x86_64/boot.ipxe", f"40/x86_64/{KERNEL}"]
     statuses = {path: (404 if "grub.cfg-" in path else 200) for path in paths}
-    for _ in range(12):  # new connections each time: every content-app worker gets some
-        for path in paths:
-            assert requests.get(url(served, path), timeout=30).status_code == statuses[path]
-    with statements_logged() as logged:
+
+    def fetch_round():
         for _ in range(3):
             for path in paths:
                 assert requests.get(url(served, path), timeout=30).status_code == statuses[path]
-        statements = logged()
+
+    for _ in range(4):  # new connections each time: most often every content-app worker
+        fetch_round()
+    statements = statements_once_warm(fetch_round)
     assert any("core_distribution" in statement for statement in statements), "log is empty"
     assert [s for s in statements if PLUGIN_TABLES.search(s)] == []
 
@@ -197,13 +214,14 @@ def test_the_plugins_route_reads_one_row_per_request_instead_of_pulpcores_match(
     credentials the middleware authenticates them first, which reads the domain too."""
     served = respun["distribution"]
     paths = ["40/x86_64/boot.ipxe", f"40/x86_64/{KERNEL}"]
+
+    def fetch_round():
+        for path in paths:
+            assert requests.get(url(served, path), auth=credentials, timeout=30).ok
+
     for _ in range(12):
-        for path in paths:
-            assert requests.get(url(served, path), auth=credentials, timeout=30).ok
-    with statements_logged() as logged:
-        for path in paths:
-            assert requests.get(url(served, path), auth=credentials, timeout=30).ok
-        statements = logged()
+        fetch_round()
+    statements = statements_once_warm(fetch_round)
     # The log holds every process's statements (heartbeats too): keep those a request makes.
     serving = [s for s in statements if SERVING_TABLES.search(s)]
     domain_reads = [s for s in serving if 'FROM "core_domain"' in s]
@@ -233,11 +251,13 @@ def test_probe_names_miss_in_every_version_and_a_cached_probe_costs_no_sql(respu
     for path in PROBES:
         assert requests.get(url(served, path), timeout=30).status_code == 404, path
     assert requests.get(url(served, "40/x86_64/pxelinux.cfg/default"), timeout=30).ok
-    with statements_logged() as logged:
+
+    def fetch_round():
         for path in PROBES:
             response = requests.get(url(served, path), timeout=30)
             assert response.status_code == 404 and "X-PULP-CACHE" not in response.headers
-        statements = logged()
+
+    statements = statements_once_warm(fetch_round)
     distribution_reads = [s for s in statements if 'FROM "core_distribution"' in s]
     assert len(distribution_reads) == len(PROBES), statements
     assert [s for s in statements if PLUGIN_TABLES.search(s)] == []
