@@ -13,13 +13,16 @@ bootfiles distributions (`serving.registry`: /v2/ manifests, blobs, tag lists, s
 
 `BOOTFILES_CONTENT_FAST_LANE` (default True) lets a request without credentials reach these
 routes without pulpcore's authentication middleware first (`serving.fast_lane`).
+
+`BOOTFILES_CONTENT_GC_FREEZE` (default True) freezes each content-app process's startup objects
+out of the garbage collector's full walks (`serving.startup`).
 """
 
 from aiohttp import web
 from django.conf import settings
 from pulpcore.plugin.content import Handler, app
 
-from pulp_bootfiles.app.serving import fast_lane
+from pulp_bootfiles.app.serving import fast_lane, startup
 from pulp_bootfiles.app.serving.registry import registry_routes, routes_installable
 from pulp_bootfiles.app.serving.route import BootRoute
 
@@ -36,3 +39,4 @@ if settings.BOOTFILES_CONTENT_ROUTE:
     routes = app.add_routes([web.get(content_path_pattern(), BootRoute(Handler().stream_content))])
     token_routes = app.add_routes(registry_routes()) if routes_installable() else []
     fast_lane.install(app, routes, token_routes)
+startup.install(app)

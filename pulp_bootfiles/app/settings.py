@@ -18,3 +18,8 @@ BOOTFILES_CONTENT_ROUTE = True
 # Requests without credentials to the plugin's content-app routes skip pulpcore's
 # authentication middleware, which cannot change their answer (`serving/fast_lane.py`).
 BOOTFILES_CONTENT_FAST_LANE = True
+
+# Each content-app process moves the objects it holds once started (modules, settings, apps) out
+# of the garbage collector's sight, so a full collection does not stall a boot storm
+# (`serving/startup.py`).
+BOOTFILES_CONTENT_GC_FREEZE = True
