@@ -5,6 +5,12 @@ Baseline: what an admin would run by hand against the same nginx mirror, in the 
 bootloader RPMs, `rpm2cpio | cpio` of the four wanted files, and `sha256sum` of everything. The
 baseline knows which RPMs to take (it does not parse the primary). The sync starts from a cold
 Pulp (bench objects deleted, orphans cleaned up) with the immediate policy.
+
+Memory: pulpcore-worker runs each task in a process it forks, which starts out sharing every
+page of the worker (about 150 MB here). Each process's RSS counts the shared pages in full, so
+an RSS sum over the two counts the worker twice before the task has done anything. The target is
+on the PSS sum (each shared page split among the processes sharing it: each page counted once),
+what the worker and its task take from the machine together; the RSS figures are shown beside.
 """
 
 import resource
@@ -14,13 +20,13 @@ import subprocess
 import time
 
 from benchmarks.context import Context
-from benchmarks.procmem import TreeSampler, cpu_seconds, tree_rss_kb, wait_quiet
+from benchmarks.procmem import TreeSampler, cpu_seconds, tree_pss_kb, wait_quiet
 from benchmarks.realistic_tree import metadata_paths
 from benchmarks.report import Figure, megabytes, ratio, seconds
 
 SYNC_RATIO_TARGET = 1.0
 NOOP_TARGET_S = 3.0
-WORKER_RSS_TARGET_MB = 300
+WORKER_MEMORY_TARGET_MB = 300  # PSS sum of the worker and its task process
 
 
 def manual_script(ctx: Context, arch: str, outdir) -> str:
@@ -66,7 +72,7 @@ def cold_sync(ctx: Context, arch: str = "x86_64") -> list[Figure]:
     manual = run_manual(ctx, arch)
     worker = ctx.worker_pid()
     wait_quiet(worker)
-    idle_kb = tree_rss_kb(worker)
+    idle_kb = tree_pss_kb(worker)
     cpu_before = cpu_seconds(worker)
     remote = ctx.pulp.remote(arch, ctx.tree_url(arch))
     repository = ctx.pulp.repository("repo")
@@ -80,7 +86,7 @@ def cold_sync(ctx: Context, arch: str = "x86_64") -> list[Figure]:
     ctx.state["cold_bytes"] = sum(entry.bytes for entry in fetched)
 
     baseline = f"{seconds(manual['wall'])} (manual)"
-    peak_mb = memory.peak_rss_kb / 1024
+    peak_mb = memory.peak_pss_kb / 1024
     return [
         Figure(
             f"Cold sync {arch}, task started->finished",
@@ -108,16 +114,16 @@ def cold_sync(ctx: Context, arch: str = "x86_64") -> list[Figure]:
             f"{megabytes(manual['bytes'])} (manual)",
         ),
         Figure(
-            "Worker peak RSS during cold sync (tree sum)",
+            "Worker peak memory during cold sync (PSS sum, worker + task)",
             f"{peak_mb:,.0f} MB",
             f"{idle_kb / 1024:,.0f} MB (idle)",
-            ratio(memory.peak_rss_kb, idle_kb),
-            f"< {WORKER_RSS_TARGET_MB} MB",
-            peak_mb < WORKER_RSS_TARGET_MB,
+            ratio(memory.peak_pss_kb, idle_kb),
+            f"< {WORKER_MEMORY_TARGET_MB} MB",
+            peak_mb < WORKER_MEMORY_TARGET_MB,
         ),
         Figure(
-            "Worker peak during cold sync: PSS sum / largest process",
-            f"{memory.peak_pss_kb / 1024:,.0f} MB / {memory.peak_single_kb / 1024:,.0f} MB",
+            "Worker peak RSS during cold sync: tree sum / largest process",
+            f"{memory.peak_rss_kb / 1024:,.0f} MB / {memory.peak_single_kb / 1024:,.0f} MB",
             f"{memory.peak_processes} processes, {memory.samples} samples",
         ),
     ]

@@ -56,8 +56,8 @@ def pss_kb(pid: int) -> int:
     return _kb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
-def tree_rss_kb(root: int) -> int:
-    return sum(rss_kb(pid) for pid in descendants(root))
+def tree_pss_kb(root: int) -> int:
+    return sum(pss_kb(pid) for pid in descendants(root))
 
 
 def cpu_seconds(pid: int) -> float:
