@@ -63,9 +63,16 @@ case " $* " in
       || "$BOOTFILES_VENV/bin/pip" install -q --disable-pip-version-check py-spy ;;
 esac
 
-if [ "$MODE" = full ]; then
+# An --output among the extra options wins (main.py takes the last one).
+OUTPUT="" previous=""
+for arg in "$@"; do
+  [ "$previous" = --output ] && OUTPUT=$arg
+  case "$arg" in --output=*) OUTPUT=${arg#--output=} ;; esac
+  previous=$arg
+done
+if [ -z "$OUTPUT" ] && [ "$MODE" = full ]; then
   OUTPUT=$ROOT/docs/admin/benchmarks.md
-else
+elif [ -z "$OUTPUT" ]; then
   OUTPUT=$(mktemp --suffix=-bootfiles-benchmarks.md)
 fi
 eval "$(dev/stack.sh env)"
