@@ -6,7 +6,7 @@ Why: a content-app process starts with about 200,000 objects the garbage collect
 process. CPython's full (oldest-generation) collection still walks all of them whenever enough
 new objects have survived since the last one, which is what a process's first burst of traffic
 does: every connection, request, cached row and index is new. On this project's 2-core machine
-one such collection takes about 130 ms quiet and several hundred ms under a boot storm, during
+one such collection took 130 ms quiet and 134 to 240 ms in the benchmark's boot storm, during
 which the process answers nothing: the configs and probes of the first wave wait for it.
 
 `gc.freeze()` (Python 3.7+, the recipe of Python's docs for forked servers) moves every object
