@@ -6,11 +6,11 @@ bootloader RPMs, `rpm2cpio | cpio` of the four wanted files, and `sha256sum` of 
 baseline knows which RPMs to take (it does not parse the primary). The sync starts from a cold
 Pulp (bench objects deleted, orphans cleaned up) with the immediate policy.
 
-Memory: pulpcore-worker runs each task in a process it forks, which starts out sharing every
-page of the worker (about 150 MB here). Each process's RSS counts the shared pages in full, so
-an RSS sum over the two counts the worker twice before the task has done anything. The target is
-on the PSS sum (each shared page split among the processes sharing it: each page counted once),
-what the worker and its task take from the machine together; the RSS figures are shown beside.
+Memory: pulpcore-worker runs each task in a process it forks, which shares the worker's pages
+(about 150 MB here) until either writes to them. Each process's RSS counts the shared pages in
+full, so an RSS sum over the two counts them twice. The target is on the PSS sum (each shared
+page split among the processes sharing it: each page counted once), what the worker and its
+task take from the machine together; the RSS figures are shown beside.
 """
 
 import resource
