@@ -36,13 +36,7 @@ from pulp_bootfiles.tests.functional.second_stack.scale_out import S3Stack, Scal
 
 LABEL = ", scaled out (2 apps, S3)"
 REGISTRY_PATHS = ("/v2/", "/extensions/v2/")
-S3_REGISTRY_CONF = """\
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
+S3_STORAGE = """\
   s3:
     accesskey: {key}
     secretkey: {secret}
@@ -53,12 +47,6 @@ storage:
     v4auth: true
   redirect:
     disable: false
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:{port}
-  secret: pulp-bootfiles-benchmark
 """
 
 
@@ -84,22 +72,20 @@ class S3DockerRegistry(DockerRegistry):
         super().__init__(directory)
         self.store = store
 
+    def storage(self) -> str:
+        return S3_STORAGE.format(
+            endpoint=self.store.endpoint,
+            bucket=self.BUCKET,
+            region=REGION,
+            key=CREDENTIALS["aws_access_key_id"],
+            secret=CREDENTIALS["aws_secret_access_key"],
+        )
+
     def command(self):
         self.store.client().create_bucket(Bucket=self.BUCKET)
-        conf = self.dir / "config.yml"
-        conf.write_text(
-            S3_REGISTRY_CONF.format(
-                port=self.port,
-                endpoint=self.store.endpoint,
-                bucket=self.BUCKET,
-                region=REGION,
-                key=CREDENTIALS["aws_access_key_id"],
-                secret=CREDENTIALS["aws_secret_access_key"],
-            )
-        )
         # moto is plain HTTP; the Go SDK refuses to start with a CA bundle it cannot load
         # into the driver's transport.
-        return ["env", "-u", "AWS_CA_BUNDLE", "docker-registry", "serve", str(conf)]
+        return ["env", "-u", "AWS_CA_BUNDLE", *super().command()]
 
 
 def _poll(

@@ -44,6 +44,7 @@ http {{
 }}
 """
 
+# docker-registry's config; `storage` is the driver's block (DockerRegistry.storage()).
 REGISTRY_CONF = """\
 version: 0.1
 log:
@@ -51,16 +52,18 @@ log:
   accesslog:
     disabled: true
 storage:
-  filesystem:
-    rootdirectory: {dir}/storage
-  delete:
-    enabled: true
-  maintenance:
+{storage}  maintenance:
     uploadpurging:
       enabled: false
 http:
   addr: 127.0.0.1:{port}
   secret: pulp-bootfiles-benchmark
+"""
+REGISTRY_FILESYSTEM = """\
+  filesystem:
+    rootdirectory: {dir}/storage
+  delete:
+    enabled: true
 """
 
 
@@ -230,9 +233,13 @@ class DockerRegistry(_Server):
         self.health_url = self.url + "/v2/"
         self.host = f"127.0.0.1:{self.port}"
 
+    def storage(self) -> str:
+        """The config's storage block: files under this server's directory."""
+        return REGISTRY_FILESYSTEM.format(dir=self.dir)
+
     def command(self):
         conf = self.dir / "config.yml"
-        conf.write_text(REGISTRY_CONF.format(dir=self.dir, port=self.port))
+        conf.write_text(REGISTRY_CONF.format(storage=self.storage(), port=self.port))
         return ["docker-registry", "serve", str(conf)]
 
 
