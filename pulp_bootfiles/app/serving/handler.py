@@ -31,9 +31,8 @@ from pulpcore.plugin.util import get_domain
 from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME
 from pulp_bootfiles.app.serving import responses
 from pulp_bootfiles.app.serving.index import index_for
+from pulp_bootfiles.app.serving.storage_classes import FILESYSTEM_STORAGE
 from pulp_bootfiles.app.serving.versions import ServingFacts, served_version_pk
-
-FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 
 
 def answer(distribution, path: str, facts: ServingFacts | None = None, domain=None):

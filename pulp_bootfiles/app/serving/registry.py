@@ -48,6 +48,7 @@ from pulp_bootfiles.app.serving.recent import Recent
 from pulp_bootfiles.app.serving.registry_view import view_for
 from pulp_bootfiles.app.serving.responses import ServedFileResponse
 from pulp_bootfiles.app.serving.route import BootRoute
+from pulp_bootfiles.app.serving.storage_classes import FILESYSTEM_STORAGE, S3_STORAGES
 from pulp_bootfiles.app.serving.versions import served_version_pk
 
 # On every answer, as pulp_container's registry sends them (the second: its signature extension).
@@ -55,9 +56,6 @@ API_VERSION = {
     "Docker-Distribution-API-Version": "registry/2.0",
     SIGNATURE_HEADER: "1",
 }
-FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
-# django-storages' S3 backend, by its older and its newer name: URLs presigned here.
-S3_STORAGES = ("storages.backends.s3boto3.S3Boto3Storage", "storages.backends.s3.S3Storage")
 TOKENS_REMEMBERED = 4096
 
 
