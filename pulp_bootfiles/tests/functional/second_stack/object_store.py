@@ -23,6 +23,8 @@ class ObjectStore:
     (`self.process`), so that serving many large objects does not hold this one's GIL.
     """
 
+    NAME = "moto"
+
     def __init__(self, bucket="pulp-bootfiles", process=False):
         self.bucket = bucket
         self.port = free_port()
@@ -68,6 +70,10 @@ class ObjectStore:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def create_bucket(self, name):
+        """Create another bucket in the same server."""
+        self.client().create_bucket(Bucket=name)
 
     def keys(self):
         paginator = self.client().get_paginator("list_objects_v2")
