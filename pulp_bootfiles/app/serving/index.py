@@ -22,6 +22,7 @@ from pulp_bootfiles.app.serving.oci_listing import kept_manifests, oci_listing
 from pulp_bootfiles.app.serving.recent import Recent
 
 CACHED_VERSIONS = 64  # indexes kept per process; a few KB each
+CONFIGS_REMEMBERED = 64  # generated configs kept per index (distributions x trees x loaders)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class ServedIndex:
     # () -> IndexOCI, what copies of kept trees serve too; asked only for the document.
     oci: Callable = IndexOCI
     directories: dict = field(default_factory=dict)  # "a/b/" -> {child name or "sub/"}
+    # Generated configs' (text, sha256), keyed by everything they are made of besides this
+    # version (see handler._config): a rack asks for the same few a hundred times at once.
+    configs: Recent = field(default_factory=lambda: Recent(CONFIGS_REMEMBERED))
 
     @cached_property
     def document(self) -> bytes:

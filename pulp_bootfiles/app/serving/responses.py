@@ -143,10 +143,18 @@ class UncachedResponse(web.StreamResponse):
         return writer
 
 
-def text_response(text: str, content_type="text/plain") -> UncachedResponse:
-    """A generated config or document, with the sha256 of its text as its ETag."""
+def text_etag(text: str) -> str:
+    """The ETag of a generated text: its sha256."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def text_response(
+    text: str, content_type="text/plain", etag: str | None = None
+) -> UncachedResponse:
+    """A generated config or document, with the sha256 of its text as its ETag (`etag`, when
+    the caller kept it)."""
     response = UncachedResponse(text, content_type=content_type)
-    response.etag = hashlib.sha256(text.encode()).hexdigest()
+    response.etag = etag or text_etag(text)
     return response
 
 

@@ -4,7 +4,7 @@ on real rows (the route's one query per request)."""
 import pytest
 from aiohttp import web
 from pulp_container.app.models import ContainerDistribution
-from pulpcore.plugin.models import ContentRedirectContentGuard
+from pulpcore.plugin.models import ContentRedirectContentGuard, Distribution
 from pulpcore.plugin.util import get_domain
 
 from pulp_bootfiles.app.formats.netboot_index import INDEX_NAME
@@ -14,7 +14,14 @@ from pulp_bootfiles.app.models import (
     BootfilesRepository,
     BootTree,
 )
-from pulp_bootfiles.app.serving.route import BootRoute, base_paths_of
+from pulp_bootfiles.app.serving import handler
+from pulp_bootfiles.app.serving.route import (
+    ROW_COLUMNS,
+    BootRoute,
+    DistributionRow,
+    RowQuery,
+    base_paths_of,
+)
 from pulp_bootfiles.app.serving.versions import served_version_pk
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +124,71 @@ def test_a_change_of_the_row_is_seen_by_the_next_request(route, served):
     assert served_version_pk(facts()) == first
     row = route._rows(domain, ["racks/one"])["racks/one"]
     assert route._distribution(row.pk, row.last_updated).kernel_args == "inst.text"
+
+
+@pytest.mark.parametrize(
+    "path", ["racks/one/40/x86_64/grub.cfg", "racks/one/", "other/place/v2/", "a/b/c/d/e"]
+)
+def test_the_compiled_query_reads_what_the_orm_reads(route, served, path):
+    """RowQuery runs the ORM's SQL with other values: it must find the ORM's rows, values and
+    types alike, for every depth of path."""
+    ContainerDistribution.objects.create(name="route-unit-container", base_path="other/place")
+    bases = base_paths_of(path)
+    domain = get_domain()
+    by_orm = Distribution.objects.filter(pulp_domain=domain, base_path__in=bases)
+    expected = sorted(map(DistributionRow._make, by_orm.values_list(*ROW_COLUMNS)))
+    found = sorted(RowQuery().rows(domain.pk, bases))
+    assert found == expected
+    assert [tuple(map(type, row)) for row in found] == [tuple(map(type, row)) for row in expected]
+    assert {row.base_path for row in found} == {"racks/one", "other/place"} & set(bases)
+
+
+def test_the_compiled_query_follows_a_change_of_the_row(route, served):
+    repository, distribution = served
+    query = RowQuery()
+    (before,) = query.rows(get_domain().pk, ["racks/one"])
+    distribution.repository = None
+    distribution.save()
+    (after,) = query.rows(get_domain().pk, ["racks/one"])
+    assert before.repository_id == repository.pk and after.repository_id is None
+    assert after.last_updated > before.last_updated
+
+
+def test_a_generated_config_is_rendered_once_and_follows_the_distribution(
+    route, served, monkeypatch
+):
+    repository, distribution = served
+    files = [
+        BootFile.objects.create(
+            name=name,
+            relative_path=f"images/pxeboot/{name}",
+            release="44",
+            arch="x86_64",
+            sha256=digit * 64,
+        )
+        for name, digit in (("vmlinuz", "c"), ("initrd.img", "d"))
+    ]
+    tree = BootTree.objects.create(family="Fedora", release="44", arch="x86_64", digest="e" * 64)
+    tree.files.set(files)
+    with repository.new_version() as version:
+        for unit in (*files, tree):
+            version.add_content(type(unit).objects.filter(pk=unit.pk))
+    renders = []
+    real_render = handler.bootconfigs.render
+    monkeypatch.setattr(
+        handler.bootconfigs, "render", lambda *args: renders.append(args) or real_render(*args)
+    )
+    path = "racks/one/44/x86_64/boot.ipxe"
+
+    first, again = answer(route, path), answer(route, path)
+    text = first._bytes.decode()
+    assert first.status == 200 and "images/pxeboot/vmlinuz" in text
+    assert (again._bytes.decode(), again.etag) == (text, first.etag) and len(renders) == 1
+
+    distribution.kernel_args = "inst.text console=ttyS0"
+    distribution.boot_origin = "http://boot.example.test"
+    distribution.save()
+    changed = answer(route, path)
+    assert len(renders) == 2 and changed.etag != first.etag
+    assert "inst.text console=ttyS0" in changed._bytes.decode()
+    assert "http://boot.example.test/" in changed._bytes.decode()
