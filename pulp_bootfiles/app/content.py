@@ -14,8 +14,9 @@ bootfiles distributions (`serving.registry`: /v2/ manifests, blobs, tag lists, s
 `BOOTFILES_CONTENT_FAST_LANE` (default True) lets a request without credentials reach these
 routes without pulpcore's authentication middleware first (`serving.fast_lane`).
 
-`BOOTFILES_CONTENT_GC_FREEZE` (default True) freezes each content-app process's startup objects
-out of the garbage collector's full walks (`serving.startup`).
+`BOOTFILES_CONTENT_WARM_UP` (default True) builds the served versions' indexes when each
+content-app process starts, and `BOOTFILES_CONTENT_GC_FREEZE` (default True) then freezes its
+startup objects out of the garbage collector's full walks (`serving.startup`).
 """
 
 from aiohttp import web

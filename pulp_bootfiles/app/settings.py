@@ -23,3 +23,7 @@ BOOTFILES_CONTENT_FAST_LANE = True
 # of the garbage collector's sight, so a full collection does not stall a boot storm
 # (`serving/startup.py`).
 BOOTFILES_CONTENT_GC_FREEZE = True
+# Each content-app process builds the indexes of the versions bootfiles distributions serve
+# before it accepts a connection, so a rack right after a restart does not wait for them
+# (`serving/startup.py`).
+BOOTFILES_CONTENT_WARM_UP = True
