@@ -34,6 +34,9 @@ class SeaweedStore(ObjectStore):
     `weed server -s3`."""
 
     NAME = "SeaweedFS"
+    # It takes about 15 s to wind down after its components have stopped, and its data is
+    # thrown away: a short grace, then kill.
+    STOP_GRACE = 3
 
     def __init__(self, bucket="pulp-bootfiles"):
         super().__init__(bucket=bucket, process=True)
@@ -145,15 +148,7 @@ class SeaweedStore(ObjectStore):
                 time.sleep(0.3)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            # It takes about 15 s to wind down after its components have stopped, and its data
-            # is thrown away: a short grace, then kill.
-            self.process.terminate()
-            try:
-                self.process.wait(3)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().stop()
         if self.log:
             self.log.close()
             self.log = None

@@ -24,6 +24,7 @@ class ObjectStore:
     """
 
     NAME = "moto"
+    STOP_GRACE = 20  # seconds between asking the server process to stop and killing it
 
     def __init__(self, bucket="pulp-bootfiles", process=False):
         self.bucket = bucket
@@ -66,7 +67,7 @@ class ObjectStore:
         elif self.process:
             self.process.terminate()
             try:
-                self.process.wait(20)
+                self.process.wait(self.STOP_GRACE)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
