@@ -90,18 +90,18 @@ def _config(distribution, index, domain, release, arch, name):
     url = bootconfigs.tree_url(
         origin, _content_prefix(domain), distribution.base_path, release, arch
     )
-    # The index is this version's alone, and the key holds the rest of what the text is made
-    # of, so a kept config is never stale.
-    key = (url, release, arch, distribution.kernel_args, name)
-    kept = index.configs.get(key)
-    if kept is None:
+
+    def rendered():
         boot = bootconfigs.TreeBoot.from_files(
             url, tree.title, tree.files, distribution.kernel_args
         )
         text = bootconfigs.render(name, boot) if boot else None
-        kept = (text, None if text is None else responses.text_etag(text))
-        index.configs.put(key, kept)
-    text, etag = kept
+        return text, None if text is None else responses.text_etag(text)
+
+    # The index is this version's alone, and the key holds the rest of what the text is made
+    # of, so a kept config is never stale.
+    key = (url, release, arch, distribution.kernel_args, name)
+    text, etag = index.configs.get_or_build(key, rendered)
     return None if text is None else responses.text_response(text, etag=etag)
 
 
