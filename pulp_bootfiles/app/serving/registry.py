@@ -23,7 +23,7 @@ What is served here, and what is left where it was:
   same challenge; with it off, reads are open and a request with Basic credentials must carry
   valid ones, as pulp_container's `RegistryPermission` and `RegistryAuthentication` decide;
 - a blob in object storage is answered with a redirect to the storage, as pulp_container's
-  registry does; a blob not downloaded yet (on_demand) with a redirect to pulp_container's
+  registry does (a URL is signed once and handed out again briefly: `signed_urls`); a blob not downloaded yet (on_demand) with a redirect to pulp_container's
   content route, which fetches it.
 """
 
@@ -48,6 +48,7 @@ from pulp_bootfiles.app.serving.recent import Recent
 from pulp_bootfiles.app.serving.registry_view import view_for
 from pulp_bootfiles.app.serving.responses import ServedFileResponse
 from pulp_bootfiles.app.serving.route import BootRoute
+from pulp_bootfiles.app.serving.signed_urls import SignedUrls
 from pulp_bootfiles.app.serving.storage_classes import FILESYSTEM_STORAGE, S3_STORAGES
 from pulp_bootfiles.app.serving.versions import served_version_pk
 
@@ -169,6 +170,7 @@ class RegistryRoute(BootRoute):
         self._kind = kind
         self._token_auth = not getattr(settings, "TOKEN_AUTH_DISABLED", False)
         self._tokens = tokens  # shared by every registry route: a token is decoded once
+        self._signed_urls = SignedUrls()  # blobs in object storage: URLs signed a moment ago
 
     async def __call__(self, request):
         info = request.match_info
@@ -283,13 +285,14 @@ class RegistryRoute(BootRoute):
             path = domain.get_storage().path(blob.artifact_name)
             return ServedFileResponse(path, digest.removeprefix("sha256:"), headers=headers)
         if blob.artifact_name is not None and domain.storage_class in S3_STORAGES:
-            location = domain.get_storage().url(
+            location = self._signed_urls.url(
+                domain,
                 blob.artifact_name,
-                parameters={
+                wanted.method,
+                {
                     "ResponseContentType": BLOB_CONTENT_TYPE,
                     "ResponseContentDisposition": f"attachment;filename={digest}",
                 },
-                http_method=wanted.method,
             )
         else:  # on_demand, or a storage this route does not sign URLs for
             location = urljoin(
