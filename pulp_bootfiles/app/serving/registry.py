@@ -23,8 +23,9 @@ What is served here, and what is left where it was:
   same challenge; with it off, reads are open and a request with Basic credentials must carry
   valid ones, as pulp_container's `RegistryPermission` and `RegistryAuthentication` decide;
 - a blob in object storage is answered with a redirect to the storage, as pulp_container's
-  registry does (a URL is signed once and handed out again briefly: `signed_urls`); a blob not downloaded yet (on_demand) with a redirect to pulp_container's
-  content route, which fetches it.
+  registry does (a URL is signed once and handed out again briefly: `signed_urls`); a blob
+  not downloaded yet (on_demand) with a redirect to pulp_container's content route, which
+  fetches it.
 """
 
 import json
