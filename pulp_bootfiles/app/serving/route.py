@@ -121,8 +121,9 @@ class RowQuery:
             pulp_domain_id=domain_mark, base_path__in=marks
         ).values_list(*ROW_COLUMNS)
         sql, params = queryset.query.sql_with_params()
-        slots = [None if value == domain_mark else marks.index(value) for value in params]
-        if sorted(slots, key=lambda slot: -1 if slot is None else slot) != [None, *range(count)]:
+        places = {mark: slot for slot, mark in enumerate(marks)} | {domain_mark: None}
+        slots = [places.get(value, -1) for value in params]  # -1: a value of the ORM's own
+        if sorted(slots, key=lambda slot: -2 if slot is None else slot) != [None, *range(count)]:
             raise RuntimeError(f"unexpected parameters of the route's query: {params!r}")
         return sql, slots
 

@@ -154,6 +154,22 @@ def test_the_compiled_query_follows_a_change_of_the_row(route, served):
     assert after.last_updated > before.last_updated
 
 
+def test_a_query_with_parameters_of_the_orms_own_is_refused_by_name(monkeypatch):
+    """Should a Django version add a value of its own to the query, RowQuery cannot tell where
+    the real values go: it refuses to run, naming the parameters."""
+    from django.db.models.sql.query import Query
+
+    compile_query = Query.sql_with_params
+
+    def with_an_extra_value(self):
+        sql, params = compile_query(self)
+        return sql, (*params, "an extra value")
+
+    monkeypatch.setattr(Query, "sql_with_params", with_an_extra_value)
+    with pytest.raises(RuntimeError, match="unexpected parameters .*an extra value"):
+        RowQuery._compile(2)
+
+
 def test_a_generated_config_is_rendered_once_and_follows_the_distribution(
     route, served, monkeypatch
 ):
