@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from pulp_bootfiles.app.serving.storage_classes import FILESYSTEM_STORAGE
 from pulp_bootfiles.tests.functional.conftest import REMOTES, REPOSITORIES
 from pulp_bootfiles.tests.functional.pulp_api import PulpAPI
 from pulp_bootfiles.tests.functional.second_stack.object_store import S3_STORAGE, ObjectStore
@@ -12,7 +13,6 @@ from pulp_bootfiles.tests.functional.users import UserFactory
 
 DOMAINS = "/pulp/api/v3/domains/"
 DISTRIBUTIONS = "/pulp/api/v3/distributions/bootfiles/bootfiles/"
-FILESYSTEM_STORAGE = "pulpcore.app.models.storage.FileSystem"
 FILESYSTEM_DOMAIN = "alpha"
 S3_DOMAIN = "objects"
 

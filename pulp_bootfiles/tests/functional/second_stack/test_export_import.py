@@ -19,10 +19,11 @@ import psycopg
 import pytest
 import requests
 
+from pulp_bootfiles.app.serving.storage_classes import FILESYSTEM_STORAGE
 from pulp_bootfiles.tests.fixtures.treegen import build_tree
 from pulp_bootfiles.tests.functional.conftest import FILES, REMOTES, REPOSITORIES, TREES
 from pulp_bootfiles.tests.functional.pulp_api import TaskFailed
-from pulp_bootfiles.tests.functional.second_stack.conftest import FILESYSTEM_STORAGE, distribute
+from pulp_bootfiles.tests.functional.second_stack.conftest import distribute
 from pulp_bootfiles.tests.functional.second_stack.registry_client import registry_get
 from pulp_bootfiles.tests.functional.test_chain_of_trust import (  # noqa: F401 (fixtures)
     keys,
