@@ -6,10 +6,11 @@ from collections import OrderedDict
 
 
 class Recent:
-    """A small thread-safe LRU mapping, with an optional age limit."""
+    """A small thread-safe LRU mapping, with an optional age limit: for every entry
+    (`seconds`), or for one (`put(..., seconds=)`)."""
 
-    def __init__(self, size: int, seconds: float | None = None):
-        self._size, self._seconds = size, seconds
+    def __init__(self, size: int, seconds: float | None = None, clock=time.monotonic):
+        self._size, self._seconds, self._clock = size, seconds, clock
         self._lock, self._items = threading.Lock(), OrderedDict()
 
     def get(self, key):
@@ -17,16 +18,19 @@ class Recent:
             item = self._items.get(key)
             if item is None:
                 return None
-            value, born = item
-            if self._seconds is not None and time.monotonic() - born > self._seconds:
+            value, deadline = item
+            if deadline is not None and self._clock() > deadline:
                 del self._items[key]
                 return None
             self._items.move_to_end(key)
             return value
 
-    def put(self, key, value):
+    def put(self, key, value, seconds: float | None = None):
+        """Keep `value` under `key`, for `seconds` if given, else for the mapping's age limit."""
+        seconds = self._seconds if seconds is None else seconds
+        deadline = None if seconds is None else self._clock() + seconds
         with self._lock:
-            self._items[key] = (value, time.monotonic())
+            self._items[key] = (value, deadline)
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)

@@ -18,7 +18,7 @@ REUSE_SHARE = 0.1
 
 class SignedUrls:
     def __init__(self, size: int = URLS_REMEMBERED, clock=time.monotonic):
-        self._recent, self._clock = Recent(size), clock
+        self._recent = Recent(size, clock=clock)
 
     def url(self, domain, artifact_name: str, method: str, parameters: dict) -> str:
         """`domain`'s storage URL for `artifact_name`, signed now or a short while ago."""
@@ -29,13 +29,11 @@ class SignedUrls:
             method,
             tuple(sorted(parameters.items())),
         )
-        kept = self._recent.get(key)
-        now = self._clock()
-        if kept is not None and now < kept[1]:
-            return kept[0]
-        storage = domain.get_storage()
-        url = storage.url(artifact_name, parameters=parameters, http_method=method)
-        lifetime = getattr(storage, "querystring_expire", None)
-        if lifetime:
-            self._recent.put(key, (url, now + lifetime * REUSE_SHARE))
+        url = self._recent.get(key)
+        if url is None:
+            storage = domain.get_storage()
+            url = storage.url(artifact_name, parameters=parameters, http_method=method)
+            lifetime = getattr(storage, "querystring_expire", None)
+            if lifetime:
+                self._recent.put(key, url, seconds=lifetime * REUSE_SHARE)
         return url
