@@ -122,10 +122,10 @@ class RowQuery:
         ).values_list(*ROW_COLUMNS)
         sql, params = queryset.query.sql_with_params()
         places = {mark: slot for slot, mark in enumerate(marks)} | {domain_mark: None}
-        slots = [places.get(value, -1) for value in params]  # -1: a value of the ORM's own
-        if sorted(slots, key=lambda slot: -2 if slot is None else slot) != [None, *range(count)]:
+        # Each stand-in exactly once, and nothing else (a value of the ORM's own has no place).
+        if len(params) != len(places) or set(params) != set(places):
             raise RuntimeError(f"unexpected parameters of the route's query: {params!r}")
-        return sql, slots
+        return sql, [places[value] for value in params]
 
 
 class BootRoute:
