@@ -348,9 +348,8 @@ stop() {
 
 status() {
   for name in api-front api content worker redis; do
-    local pidfile=$DEV/run/$name.pid
-    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      echo "$name: running (pid $(cat "$pidfile"))"
+    if is_running "$name"; then
+      echo "$name: running (pid $(cat "$DEV/run/$name.pid"))"
     else
       echo "$name: stopped"
     fi
