@@ -152,6 +152,24 @@ class StormResult:
     def percentile(self, kind: str, share: float) -> float:
         return percentile(self.latencies[kind], share)
 
+    @classmethod
+    def combined(cls, results: list["StormResult"]) -> "StormResult":
+        """Storms run one after another, as one: walls and counts added, every request's
+        latency pooled (a p99 over all of their machines)."""
+        total = cls()
+        for result in results:
+            total.wall += result.wall
+            total.requests += result.requests
+            total.errors += result.errors
+            total.bytes_checked += result.bytes_checked
+            for kind, seconds in result.latencies.items():
+                total.latencies[kind] += seconds
+            for kind, count in result.redirected.items():
+                total.redirected[kind] += count
+            total.fetches += result.fetches
+            total.loop_lag += result.loop_lag
+        return total
+
 
 def percentile(values, share: float) -> float:
     """The `share` percentile (0.99 for p99) of `values`; 0.0 when there are none."""
