@@ -44,6 +44,15 @@ from pulp_bootfiles.app.serving.versions import ServingFacts
 ELSEWHERE_SECONDS = 60  # how long a base path known to be another plugin's skips this route
 REMEMBERED = 1024  # base paths and distributions kept per process
 
+# (pk, pulp_last_updated) -> BootfilesDistribution: the detail objects (boot_origin,
+# kernel_args, base_path), loaded once per save; a process's startup fills it (`startup`).
+_details = Recent(REMEMBERED)
+
+
+def remember_distribution(distribution) -> None:
+    """Keep a loaded distribution as the route's detail object of its current save."""
+    _details.put((distribution.pk, distribution.pulp_last_updated), distribution)
+
 
 def base_paths_of(path: str) -> list[str]:
     """Every base path a distribution serving `path` could have: `a/b/c` -> `a/b/c`, `a/b`,
@@ -136,7 +145,6 @@ class BootRoute:
         self._elsewhere = Recent(
             REMEMBERED, seconds=ELSEWHERE_SECONDS
         )  # (domain pk, base path) -> True
-        self._distributions = Recent(REMEMBERED)  # (pk, pulp_last_updated) -> BootfilesDistribution
         self._model = BootfilesDistribution
         self._pulp_type = BootfilesDistribution.get_pulp_type()
         self._batches = FreshBatches(self._answer_all)
@@ -212,10 +220,10 @@ class BootRoute:
         return {row.base_path: row for row in self._query.rows(domain.pk, base_paths)}
 
     def _distribution(self, pk, last_updated):
-        """The detail object (boot_origin, kernel_args, base_path), loaded once per save."""
-        distribution = self._distributions.get((pk, last_updated))
+        """The detail object of the distribution as saved at `last_updated`."""
+        distribution = _details.get((pk, last_updated))
         if distribution is None:
             distribution = self._model.objects.filter(pk=pk).first()  # None: just deleted
             if distribution is not None:
-                self._distributions.put((pk, last_updated), distribution)
+                _details.put((pk, last_updated), distribution)
         return distribution

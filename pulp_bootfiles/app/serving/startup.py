@@ -1,14 +1,17 @@
 """
 What a content-app process does once, when it starts serving: build the indexes of the versions
-bootfiles distributions serve, then freeze the objects it holds.
+bootfiles distributions serve (and keep the distributions for the route), then freeze the
+objects it holds.
 
 Why the indexes: a process builds a version's index (and opens its database connection) on the
 first request that needs it, while every request that arrived behind it waits. After a restart
 that is a rack's first wave: in the benchmark's storm right after one, configs' p99 was 75 to
 139 ms with a warm-up too small to reach every process, 35 to 75 ms with one that did. Built at
 startup instead, before the process accepts a connection, for the distributions saved last (as
-many as a process keeps, `index.CACHED_VERSIONS`). A failure is logged and costs only that:
-requests build what they need, as before. `BOOTFILES_CONTENT_WARM_UP = False` leaves it out.
+many as a process keeps, `index.CACHED_VERSIONS`). The distributions read for it are kept as
+the route's detail objects too, which their first request would otherwise load one by one. A
+failure is logged and costs only that: requests build what they need, as before.
+`BOOTFILES_CONTENT_WARM_UP = False` leaves it out.
 
 Why the freeze: a content-app process starts with about 200,000 objects the garbage collector tracks
 (pulpcore, Django, DRF and every plugin's modules, settings and apps). They live as long as the
@@ -35,6 +38,7 @@ from django.conf import settings
 
 from pulp_bootfiles.app.models import BootfilesDistribution
 from pulp_bootfiles.app.serving.index import CACHED_VERSIONS, index_for
+from pulp_bootfiles.app.serving.route import remember_distribution
 from pulp_bootfiles.app.serving.versions import ServingFacts, served_version_pk
 
 log = logging.getLogger(__name__)
@@ -42,8 +46,9 @@ log = logging.getLogger(__name__)
 
 def build_served_indexes(limit: int = CACHED_VERSIONS) -> int:
     """Build (into the process's cache) the index of the version each of the `limit`
-    distributions saved last serves; the number of indexes built. Guarded distributions are
-    left out: pulpcore's handler answers them, for the users their guard lets through."""
+    distributions saved last serves, and keep those distributions for the route; the number of
+    indexes built. Guarded distributions are left out: pulpcore's handler answers them, for the
+    users their guard lets through."""
     distributions = (
         BootfilesDistribution.objects.filter(content_guard__isnull=True)
         .select_related("repository")
@@ -51,6 +56,7 @@ def build_served_indexes(limit: int = CACHED_VERSIONS) -> int:
     )
     built = set()
     for distribution in distributions:
+        remember_distribution(distribution)
         version_pk = served_version_pk(ServingFacts.of(distribution))
         if version_pk is not None and version_pk not in built:
             index_for(version_pk)

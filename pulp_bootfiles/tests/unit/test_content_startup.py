@@ -12,7 +12,7 @@ from django.test import override_settings
 from pulpcore.plugin.models import ContentRedirectContentGuard
 
 from pulp_bootfiles.app.models import BootfilesDistribution, BootfilesRepository
-from pulp_bootfiles.app.serving import index, startup
+from pulp_bootfiles.app.serving import index, route, startup
 from pulp_bootfiles.app.serving.recent import Recent
 
 # The freeze's tests leave the database alone.
@@ -83,8 +83,17 @@ def empty_index_cache(monkeypatch):
     return cache
 
 
+@pytest.fixture
+def empty_details(monkeypatch):
+    cache = Recent(route.REMEMBERED)
+    monkeypatch.setattr(route, "_details", cache)
+    return cache
+
+
 @pytest.mark.django_db
-def test_the_indexes_built_are_those_of_the_versions_served_unguarded(empty_index_cache):
+def test_the_indexes_built_are_those_of_the_versions_served_unguarded(
+    empty_index_cache, empty_details
+):
     served = BootfilesRepository.objects.create(name="startup-served")
     BootfilesDistribution.objects.create(name="served", base_path="served", repository=served)
     pinned = BootfilesRepository.objects.create(name="startup-pinned")
@@ -107,6 +116,13 @@ def test_the_indexes_built_are_those_of_the_versions_served_unguarded(empty_inde
     for version_pk in (served.latest_version().pk, first.pk):
         assert empty_index_cache.get(version_pk).version_pk == version_pk
     assert empty_index_cache.get(guarded.latest_version().pk) is None
+    # The route finds the distributions read for it, as saved; not the guarded one.
+    for distribution in BootfilesDistribution.objects.all():
+        kept = empty_details.get((distribution.pk, distribution.pulp_last_updated))
+        if distribution.content_guard_id:
+            assert kept is None
+        else:
+            assert kept.base_path == distribution.base_path
     # The two saved last: the empty one and the pinned one.
     assert startup.build_served_indexes(limit=2) == 1
 
