@@ -126,23 +126,22 @@ def judge(policy, reference, digest: str, source) -> tuple[Accepted, ...]:
 
 def sigstore_keys(policy, reference) -> list:
     """The public keys of every sigstoreSigned requirement for `reference` (PublicKeys)."""
-    found = requirements(policy, reference.registry, reference.repository)
-    return [
-        key
-        for requirement in found
-        if requirement.get("type") == "sigstoreSigned"
-        for key in _sigstore_keys(requirement, policy["_path"])
-    ]
+    return _keys_of(policy, reference, "sigstoreSigned", _sigstore_keys)
 
 
 def signed_by_certs(policy, reference) -> list:
     """The OpenPGP certificates of every signedBy requirement for `reference` (pysequoia)."""
+    return _keys_of(policy, reference, "signedBy", _keys)
+
+
+def _keys_of(policy, reference, kind, read) -> list:
+    """What `read(requirement, policy path)` gives for every `kind` requirement of `reference`."""
     found = requirements(policy, reference.registry, reference.repository)
     return [
-        cert
+        key
         for requirement in found
-        if requirement.get("type") == "signedBy"
-        for cert in _keys(requirement, policy["_path"])
+        if requirement.get("type") == kind
+        for key in read(requirement, policy["_path"])
     ]
 
 
