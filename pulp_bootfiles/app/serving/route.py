@@ -220,10 +220,8 @@ class BootRoute:
         return {row.base_path: row for row in self._query.rows(domain.pk, base_paths)}
 
     def _distribution(self, pk, last_updated):
-        """The detail object of the distribution as saved at `last_updated`."""
-        distribution = _details.get((pk, last_updated))
-        if distribution is None:
-            distribution = self._model.objects.filter(pk=pk).first()  # None: just deleted
-            if distribution is not None:
-                _details.put((pk, last_updated), distribution)
-        return distribution
+        """The detail object of the distribution as saved at `last_updated` (None: just
+        deleted)."""
+        return _details.get_or_build(
+            (pk, last_updated), lambda: self._model.objects.filter(pk=pk).first()
+        )
