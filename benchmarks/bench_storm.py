@@ -45,7 +45,7 @@ STORM_P99_TARGET = 2.0
 STORM_P99_KINDS = ("probe", "config")
 # At the target size each server gets this many storms (alternating which goes first), and the
 # figures pool all of their machines' requests. One storm has about a hundred configs, so its
-# p99 is about its second-slowest one: single storms put the same build at 0.4x to 2.7x
+# p99 is about its second-slowest one: single storms put the same build at 0.4x to 4.0x
 # nginx's (docs/admin/sizing.md). Each storm's own figures go into the notes.
 TARGET_STORMS = 3
 SQL_SAMPLES = 10
@@ -271,21 +271,22 @@ def storm_rounds(ctx, served, static, tree, sizes, install_every, label) -> list
     # its first requests; a rack boots against a warm one.
     for url in (served, static):
         storm_client.run_storm(url, tree, WARM_UP_MACHINES, 0)
+    order = [("pulp", served), ("nginx", static)]
     figures, turn = [], 0
     for n in sizes:
+        count = TARGET_STORMS if n == TARGET_N else 1
         storms, lone = {"pulp": [], "nginx": []}, {"pulp": [], "nginx": []}
-        for __ in range(TARGET_STORMS if n == TARGET_N else 1):
-            order = [("pulp", served), ("nginx", static)]
+        for __ in range(count):
             for name, url in order[:: 1 if turn % 2 else -1]:
                 with LatencyProbe(url, tree) as probe:
                     storms[name].append(storm_client.run_storm(url, tree, n, install_every))
                 lone[name].append(probe.result)
             turn += 1
-        if len(storms["pulp"]) > 1:
+        pooled = f" ({count} storms)" if count > 1 else ""
+        if pooled:
             ctx.notes.append(_each_storm(n, label, storms))
         results = {name: storm_client.StormResult.combined(runs) for name, runs in storms.items()}
         probes = {name: LoneMachine.combined(runs) for name, runs in lone.items()}
-        pooled = f" ({len(storms['pulp'])} storms)" if len(storms["pulp"]) > 1 else ""
         figures += _storm_figures(n, results["pulp"], results["nginx"], label + pooled)
         figures += _probe_figures(n, probes["pulp"], probes["nginx"], label + pooled)
         for name, result in results.items():
